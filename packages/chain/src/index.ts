@@ -1,0 +1,2 @@
+// @tsv/chain library face (filled in by its issue).
+export {};

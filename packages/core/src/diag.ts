@@ -1,0 +1,86 @@
+// Diagnostics in runit's style: `prog: fatal: message: errstr`. Libraries throw ToolError;
+// only the CLI layer (runMain) prints and picks the exit code.
+import { writeSync } from 'node:fs';
+import { errstr } from './errstr.js';
+
+/** An error meant for the user: one line, a level, and the exit code the tool must return. */
+export class ToolError extends Error {
+  readonly exitCode: number;
+  readonly level: 'fatal' | 'usage';
+  constructor(message: string, exitCode: number, level: 'fatal' | 'usage' = 'fatal') {
+    super(message);
+    this.name = 'ToolError';
+    this.exitCode = exitCode;
+    this.level = level;
+  }
+}
+
+/** A fatal error whose message ends in the djb text of cause: `what: errstr`. */
+export function fatalFrom(what: string, cause: unknown, exitCode = 111): ToolError {
+  return new ToolError(`${what}: ${errstr(cause)}`, exitCode);
+}
+
+/** A usage error: its message is printed as is (it holds the whole `usage: ...` text). */
+export function usageError(text: string, exitCode: number): ToolError {
+  return new ToolError(text, exitCode, 'usage');
+}
+
+/** Write one line to stderr synchronously (async writes are lost when the process execs). */
+export function writeErr(line: string): void {
+  try {
+    writeSync(2, line.endsWith('\n') ? line : `${line}\n`);
+  } catch {
+    // stderr closed: nothing more we can do.
+  }
+}
+
+/** Write to stdout synchronously, retrying on EAGAIN (stdout may be a non-blocking pipe). */
+export function writeOut(text: string): void {
+  const buf = Buffer.from(text);
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += writeSync(1, buf, off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      return;
+    }
+  }
+}
+
+/** Format a warning line: `prog: warning: message`. */
+export function warnLine(prog: string, message: string): string {
+  return `${prog}: warning: ${message}`;
+}
+
+/** Print a ToolError (or any unexpected error, as one line) and return its exit code. */
+export function report(prog: string, err: unknown): number {
+  if (err instanceof ToolError) {
+    writeErr(err.level === 'usage' ? err.message : `${prog}: fatal: ${err.message}`);
+    return err.exitCode;
+  }
+  writeErr(`${prog}: fatal: ${errstr(err)}`);
+  return 111;
+}
+
+/** Run a CLI main function; print any error runit-style and exit with the right code. */
+export function runMain(prog: string, main: () => number | Promise<number>): void {
+  let result: number | Promise<number>;
+  try {
+    result = main();
+  } catch (err) {
+    process.exit(report(prog, err));
+  }
+  if (typeof result === 'number') {
+    process.exitCode = result;
+    return;
+  }
+  result.then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.exit(report(prog, err));
+    },
+  );
+}

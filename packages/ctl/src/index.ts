@@ -1,0 +1,2 @@
+// @tsv/ctl library face (filled in by its issue).
+export {};

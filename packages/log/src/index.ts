@@ -1,0 +1,2 @@
+// @tsv/log library face (filled in by its issue).
+export {};

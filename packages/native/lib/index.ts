@@ -1,0 +1,94 @@
+// Typed face of the tsv N-API addon: the Unix calls Node lacks. Every function throws a
+// Node-style error (code, errno, syscall, path) on failure, like node:fs does.
+import { createRequire } from 'node:module';
+
+/** Resource numbers accepted by getrlimit/setrlimit. */
+export interface RlimitResources {
+  readonly AS: number;
+  readonly CORE: number;
+  readonly CPU: number;
+  readonly DATA: number;
+  readonly FSIZE: number;
+  readonly MEMLOCK: number;
+  readonly NOFILE: number;
+  readonly NPROC: number;
+  readonly RSS: number;
+  readonly STACK: number;
+}
+
+/** A resource limit; Infinity stands for RLIM_INFINITY. */
+export interface Rlimit {
+  soft: number;
+  hard: number;
+}
+
+/** What waitpid reaped. */
+export interface Reaped {
+  pid: number;
+  code: number | null;
+  signal: number | null;
+  core: boolean;
+  raw: number;
+}
+
+interface Addon {
+  execve(path: string, argv: string[], envp: string[], keepFds: number[]): never;
+  flock(fd: number, exclusive: boolean, nonblocking: boolean): void;
+  funlock(fd: number): void;
+  mkfifo(path: string, mode: number): void;
+  pipe(): [number, number];
+  getrlimit(resource: number): Rlimit;
+  setrlimit(resource: number, soft: number, hard: number): void;
+  setsid(): number;
+  setpgid(pid: number, pgid: number): void;
+  getpgid(pid: number): number;
+  getsid(pid: number): number;
+  chroot(path: string): void;
+  setCloexec(fd: number, on: boolean): void;
+  setNonblock(fd: number, on: boolean): void;
+  dup2(oldFd: number, newFd: number): number;
+  setChildSubreaper(on: boolean): void;
+  waitpid(pid: number, nohang: boolean): Reaped | null;
+  RLIMIT: RlimitResources;
+}
+
+const addon = createRequire(import.meta.url)('../build/Release/tsv_native.node') as Addon;
+
+/** Replace this process with path (argv, envp). Clears close-on-exec on keepFds, makes fds 0-2
+ * blocking and inheritable, resets ignored signals to default and empties the signal mask.
+ * Returns only by throwing (the process state is restored first). */
+export const execve: (path: string, argv: string[], envp: string[], keepFds: number[]) => never = addon.execve;
+/** flock(2) (never fcntl: runsv and svlogd lock with flock, and the two kinds do not conflict). */
+export const flock: (fd: number, exclusive: boolean, nonblocking: boolean) => void = addon.flock;
+/** Release a flock(2) lock. */
+export const funlock: (fd: number) => void = addon.funlock;
+/** Create a FIFO. */
+export const mkfifo: (path: string, mode: number) => void = addon.mkfifo;
+/** A real pipe (not a socketpair), both ends close-on-exec: [readFd, writeFd]. */
+export const pipe: () => [number, number] = addon.pipe;
+/** Read a resource limit. */
+export const getrlimit: (resource: number) => Rlimit = addon.getrlimit;
+/** Set a resource limit (soft and hard; Infinity = unlimited). */
+export const setrlimit: (resource: number, soft: number, hard: number) => void = addon.setrlimit;
+/** Start a new session; returns its id. */
+export const setsid: () => number = addon.setsid;
+/** Move pid into process group pgid (0, 0: this process leads its own group). */
+export const setpgid: (pid: number, pgid: number) => void = addon.setpgid;
+/** Process group of pid (0: this process). */
+export const getpgid: (pid: number) => number = addon.getpgid;
+/** Session of pid (0: this process). */
+export const getsid: (pid: number) => number = addon.getsid;
+/** Change the root directory. */
+export const chroot: (path: string) => void = addon.chroot;
+/** Set or clear FD_CLOEXEC. */
+export const setCloexec: (fd: number, on: boolean) => void = addon.setCloexec;
+/** Set or clear O_NONBLOCK. */
+export const setNonblock: (fd: number, on: boolean) => void = addon.setNonblock;
+/** dup2(2); the copy is inheritable. */
+export const dup2: (oldFd: number, newFd: number) => number = addon.dup2;
+/** Become (or stop being) the child subreaper of our descendants (Linux). */
+export const setChildSubreaper: (on: boolean) => void = addon.setChildSubreaper;
+/** waitpid(2); null when nohang and nothing has exited. Never wait on a pid libuv spawned. */
+export const waitpid: (pid: number, nohang: boolean) => Reaped | null = addon.waitpid;
+/** Resource numbers. */
+export const RLIMIT: RlimitResources = addon.RLIMIT;

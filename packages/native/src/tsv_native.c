@@ -1,0 +1,469 @@
+/* tsv_native: the only C in tsv. The Unix calls Node lacks, nothing more.
+ * Every failure throws a Node-style error: code, errno (negative), syscall, path. */
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_PATH_ARG 4096
+
+/* Throw a Node-style system error for errno e. */
+static napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
+  const char *name = strerrorname_np(e);
+  if (name == NULL) name = "UNKNOWN";
+  char desc[256];
+  snprintf(desc, sizeof desc, "%s", strerror(e));
+  if (desc[0] >= 'A' && desc[0] <= 'Z') desc[0] = (char)(desc[0] - 'A' + 'a');
+  char msg[MAX_PATH_ARG + 400];
+  if (path != NULL)
+    snprintf(msg, sizeof msg, "%s: %s, %s '%s'", name, desc, syscall, path);
+  else
+    snprintf(msg, sizeof msg, "%s: %s, %s", name, desc, syscall);
+  napi_value code, message, err, v;
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &err);
+  napi_create_int32(env, -e, &v);
+  napi_set_named_property(env, err, "errno", v);
+  napi_set_named_property(env, err, "code", code);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, err, "syscall", v);
+  if (path != NULL) {
+    napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, err, "path", v);
+  }
+  napi_throw(env, err);
+  return NULL;
+}
+
+/* Throw a TypeError for a bad argument. */
+static napi_value throw_type(napi_env env, const char *msg) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  return NULL;
+}
+
+/* Read argument i as an int32; false (with a pending TypeError) when it is not a number. */
+static int arg_int(napi_env env, napi_value v, int32_t *out) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t != napi_number) { throw_type(env, "expected a number"); return 0; }
+  napi_get_value_int32(env, v, out);
+  return 1;
+}
+
+/* Read a string argument into a malloc'd buffer (caller frees); NULL with a pending TypeError. */
+static char *arg_str(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t != napi_string) { throw_type(env, "expected a string"); return NULL; }
+  size_t len = 0;
+  napi_get_value_string_utf8(env, v, NULL, 0, &len);
+  char *s = malloc(len + 1);
+  if (s == NULL) { throw_errno(env, ENOMEM, "malloc", NULL); return NULL; }
+  napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  return s;
+}
+
+/* Read an array of strings into a NULL-terminated, malloc'd vector; NULL on error. */
+static char **arg_strv(napi_env env, napi_value arr) {
+  bool is_arr = false;
+  napi_is_array(env, arr, &is_arr);
+  if (!is_arr) { throw_type(env, "expected an array of strings"); return NULL; }
+  uint32_t n = 0;
+  napi_get_array_length(env, arr, &n);
+  char **v = calloc((size_t)n + 1, sizeof(char *));
+  if (v == NULL) { throw_errno(env, ENOMEM, "malloc", NULL); return NULL; }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    napi_get_element(env, arr, i, &e);
+    v[i] = arg_str(env, e);
+    if (v[i] == NULL) {
+      for (uint32_t j = 0; j < i; j++) free(v[j]);
+      free(v);
+      return NULL;
+    }
+  }
+  return v;
+}
+
+/* Free a vector made by arg_strv. */
+static void free_strv(char **v) {
+  if (v == NULL) return;
+  for (char **p = v; *p != NULL; p++) free(*p);
+  free(v);
+}
+
+/* Fetch up to max call arguments. */
+static size_t get_args(napi_env env, napi_callback_info info, napi_value *argv, size_t max) {
+  size_t argc = max;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  return argc;
+}
+
+static napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+static napi_value num(napi_env env, double d) {
+  napi_value v;
+  napi_create_double(env, d, &v);
+  return v;
+}
+
+/* execve(path, argv, envp, keepFds): replace this process, leaving no Node residue.
+ * Only returns by throwing; the process state it changed is restored first. */
+static napi_value Execve(napi_env env, napi_callback_info info) {
+  napi_value a[4];
+  if (get_args(env, info, a, 4) < 4) return throw_type(env, "execve(path, argv, envp, keepFds)");
+  char *path = arg_str(env, a[0]);
+  if (path == NULL) return NULL;
+  char **argv = arg_strv(env, a[1]);
+  char **envp = argv ? arg_strv(env, a[2]) : NULL;
+  bool is_arr = false;
+  napi_is_array(env, a[3], &is_arr);
+  if (argv == NULL || envp == NULL || !is_arr) {
+    free(path); free_strv(argv); free_strv(envp);
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    return pending ? NULL : throw_type(env, "keepFds must be an array of numbers");
+  }
+  uint32_t nkeep = 0;
+  napi_get_array_length(env, a[3], &nkeep);
+  for (uint32_t i = 0; i < nkeep; i++) {
+    napi_value e;
+    int32_t fd = -1;
+    napi_get_element(env, a[3], i, &e);
+    if (napi_get_value_int32(env, e, &fd) != napi_ok || fd < 0) continue;
+    /* why: Node opens every fd close-on-exec; an fd meant for the new program must lose the flag. */
+    int fl = fcntl(fd, F_GETFD);
+    if (fl >= 0) fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+  }
+  for (int fd = 0; fd <= 2; fd++) {
+    /* why: libuv makes stdio pipes and TTYs non-blocking, and O_NONBLOCK lives in the open file
+     * description shared with other processes; a program started from a shell expects blocking
+     * stdio. Node also marks 0-2 close-on-exec at start-up. */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    int fdfl = fcntl(fd, F_GETFD);
+    if (fdfl >= 0 && (fdfl & FD_CLOEXEC)) fcntl(fd, F_SETFD, fdfl & ~FD_CLOEXEC);
+  }
+  /* why: ignored signals stay ignored across execve; Node ignores SIGPIPE and SIGXFSZ, which a
+   * program started from a shell would see at their default action. Handled signals reset by
+   * themselves. */
+  unsigned char was_ignored[NSIG];
+  memset(was_ignored, 0, sizeof was_ignored);
+  for (int s = 1; s < NSIG; s++) {
+    struct sigaction sa;
+    if (sigaction(s, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN && !(sa.sa_flags & SA_SIGINFO)) {
+      was_ignored[s] = 1;
+      signal(s, SIG_DFL);
+    }
+  }
+  sigset_t empty, old;
+  sigemptyset(&empty);
+  /* why: the signal mask survives execve; the new program must start with nothing blocked. */
+  pthread_sigmask(SIG_SETMASK, &empty, &old);
+  execve(path, argv, envp);
+  int e = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  for (int s = 1; s < NSIG; s++)
+    if (was_ignored[s]) signal(s, SIG_IGN);
+  throw_errno(env, e, "execve", path);
+  free(path); free_strv(argv); free_strv(envp);
+  return NULL;
+}
+
+/* flock(fd, exclusive, nonblocking): take a flock(2) lock (never fcntl: runsv uses flock). */
+static napi_value Flock(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  if (get_args(env, info, a, 3) < 3) return throw_type(env, "flock(fd, exclusive, nonblocking)");
+  int32_t fd;
+  bool ex = true, nb = false;
+  if (!arg_int(env, a[0], &fd)) return NULL;
+  napi_get_value_bool(env, a[1], &ex);
+  napi_get_value_bool(env, a[2], &nb);
+  int op = (ex ? LOCK_EX : LOCK_SH) | (nb ? LOCK_NB : 0);
+  int r;
+  /* why: a blocking flock is interrupted by any signal Node handles; waiting must go on. */
+  do r = flock(fd, op); while (r < 0 && errno == EINTR);
+  if (r < 0) return throw_errno(env, errno, "flock", NULL);
+  return undefined(env);
+}
+
+/* funlock(fd): release a flock(2) lock. */
+static napi_value Funlock(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  int32_t fd;
+  if (get_args(env, info, a, 1) < 1 || !arg_int(env, a[0], &fd)) return NULL;
+  if (flock(fd, LOCK_UN) < 0) return throw_errno(env, errno, "flock", NULL);
+  return undefined(env);
+}
+
+/* mkfifo(path, mode). */
+static napi_value Mkfifo(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  int32_t mode;
+  if (get_args(env, info, a, 2) < 2) return throw_type(env, "mkfifo(path, mode)");
+  char *path = arg_str(env, a[0]);
+  if (path == NULL) return NULL;
+  if (!arg_int(env, a[1], &mode)) { free(path); return NULL; }
+  if (mkfifo(path, (mode_t)mode) < 0) {
+    throw_errno(env, errno, "mkfifo", path);
+    free(path);
+    return NULL;
+  }
+  free(path);
+  return undefined(env);
+}
+
+/* pipe(): a real pipe (not a socketpair), both ends close-on-exec; returns [readFd, writeFd]. */
+static napi_value Pipe(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return throw_errno(env, errno, "pipe2", NULL);
+  napi_value arr, v;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_create_int32(env, fds[0], &v);
+  napi_set_element(env, arr, 0, v);
+  napi_create_int32(env, fds[1], &v);
+  napi_set_element(env, arr, 1, v);
+  return arr;
+}
+
+/* Convert an rlim_t to a JS number (RLIM_INFINITY becomes Infinity). */
+static napi_value rlim_to_js(napi_env env, rlim_t r) {
+  return num(env, r == RLIM_INFINITY ? (double)INFINITY : (double)r);
+}
+
+/* Convert a JS number to an rlim_t (Infinity or anything past the range becomes RLIM_INFINITY). */
+static rlim_t rlim_from_js(napi_env env, napi_value v) {
+  double d = 0;
+  napi_get_value_double(env, v, &d);
+  if (!(d < 18446744073709551615.0) || d < 0) return RLIM_INFINITY;
+  return (rlim_t)d;
+}
+
+/* getrlimit(resource) -> { soft, hard }. */
+static napi_value Getrlimit(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  int32_t res;
+  if (get_args(env, info, a, 1) < 1 || !arg_int(env, a[0], &res)) return NULL;
+  struct rlimit rl;
+  if (getrlimit(res, &rl) < 0) return throw_errno(env, errno, "getrlimit", NULL);
+  napi_value o;
+  napi_create_object(env, &o);
+  napi_set_named_property(env, o, "soft", rlim_to_js(env, rl.rlim_cur));
+  napi_set_named_property(env, o, "hard", rlim_to_js(env, rl.rlim_max));
+  return o;
+}
+
+/* setrlimit(resource, soft, hard). */
+static napi_value Setrlimit(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  int32_t res;
+  if (get_args(env, info, a, 3) < 3) return throw_type(env, "setrlimit(resource, soft, hard)");
+  if (!arg_int(env, a[0], &res)) return NULL;
+  struct rlimit rl = { rlim_from_js(env, a[1]), rlim_from_js(env, a[2]) };
+  if (setrlimit(res, &rl) < 0) return throw_errno(env, errno, "setrlimit", NULL);
+  return undefined(env);
+}
+
+/* setsid() -> the new session id. */
+static napi_value Setsid(napi_env env, napi_callback_info info) {
+  (void)info;
+  pid_t s = setsid();
+  if (s < 0) return throw_errno(env, errno, "setsid", NULL);
+  return num(env, s);
+}
+
+/* setpgid(pid, pgid). */
+static napi_value Setpgid(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  int32_t pid, pgid;
+  if (get_args(env, info, a, 2) < 2) return throw_type(env, "setpgid(pid, pgid)");
+  if (!arg_int(env, a[0], &pid) || !arg_int(env, a[1], &pgid)) return NULL;
+  if (setpgid(pid, pgid) < 0) return throw_errno(env, errno, "setpgid", NULL);
+  return undefined(env);
+}
+
+/* getpgid(pid) -> process group id. */
+static napi_value Getpgid(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  int32_t pid;
+  if (get_args(env, info, a, 1) < 1 || !arg_int(env, a[0], &pid)) return NULL;
+  pid_t g = getpgid(pid);
+  if (g < 0) return throw_errno(env, errno, "getpgid", NULL);
+  return num(env, g);
+}
+
+/* getsid(pid) -> session id. */
+static napi_value Getsid(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  int32_t pid;
+  if (get_args(env, info, a, 1) < 1 || !arg_int(env, a[0], &pid)) return NULL;
+  pid_t s = getsid(pid);
+  if (s < 0) return throw_errno(env, errno, "getsid", NULL);
+  return num(env, s);
+}
+
+/* chroot(path). */
+static napi_value Chroot(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  if (get_args(env, info, a, 1) < 1) return throw_type(env, "chroot(path)");
+  char *path = arg_str(env, a[0]);
+  if (path == NULL) return NULL;
+  if (chroot(path) < 0) {
+    throw_errno(env, errno, "chroot", path);
+    free(path);
+    return NULL;
+  }
+  free(path);
+  return undefined(env);
+}
+
+/* setCloexec(fd, on): set or clear FD_CLOEXEC on fd. */
+static napi_value SetCloexec(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  int32_t fd;
+  bool on = false;
+  if (get_args(env, info, a, 2) < 2 || !arg_int(env, a[0], &fd)) return NULL;
+  napi_get_value_bool(env, a[1], &on);
+  int fl = fcntl(fd, F_GETFD);
+  if (fl < 0) return throw_errno(env, errno, "fcntl", NULL);
+  if (fcntl(fd, F_SETFD, on ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC)) < 0)
+    return throw_errno(env, errno, "fcntl", NULL);
+  return undefined(env);
+}
+
+/* setNonblock(fd, on): set or clear O_NONBLOCK on fd's open file description. */
+static napi_value SetNonblock(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  int32_t fd;
+  bool on = false;
+  if (get_args(env, info, a, 2) < 2 || !arg_int(env, a[0], &fd)) return NULL;
+  napi_get_value_bool(env, a[1], &on);
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0) return throw_errno(env, errno, "fcntl", NULL);
+  if (fcntl(fd, F_SETFL, on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK)) < 0)
+    return throw_errno(env, errno, "fcntl", NULL);
+  return undefined(env);
+}
+
+/* dup2(oldfd, newfd) -> newfd (the copy is inheritable, as dup2 makes it). */
+static napi_value Dup2(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  int32_t o, n;
+  if (get_args(env, info, a, 2) < 2 || !arg_int(env, a[0], &o) || !arg_int(env, a[1], &n)) return NULL;
+  int r;
+  do r = dup2(o, n); while (r < 0 && errno == EINTR);
+  if (r < 0) return throw_errno(env, errno, "dup2", NULL);
+  return num(env, r);
+}
+
+/* setChildSubreaper(on): prctl(PR_SET_CHILD_SUBREAPER) so orphaned descendants come back to us. */
+static napi_value SetChildSubreaper(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  bool on = true;
+  if (get_args(env, info, a, 1) >= 1) napi_get_value_bool(env, a[0], &on);
+  if (prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0) < 0)
+    return throw_errno(env, errno, "prctl", NULL);
+  return undefined(env);
+}
+
+/* waitpid(pid, nohang) -> null when nothing was reaped, else { pid, code, signal, core, raw }.
+ * Callers reap only pids libuv does not know about (see packages/native/README.md). */
+static napi_value Waitpid(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  int32_t pid;
+  bool nohang = true;
+  size_t n = get_args(env, info, a, 2);
+  if (n < 1 || !arg_int(env, a[0], &pid)) return NULL;
+  if (n >= 2) napi_get_value_bool(env, a[1], &nohang);
+  int st = 0;
+  pid_t r;
+  do r = waitpid(pid, &st, nohang ? WNOHANG : 0); while (r < 0 && errno == EINTR);
+  if (r < 0) return throw_errno(env, errno, "waitpid", NULL);
+  napi_value out;
+  if (r == 0) {
+    napi_get_null(env, &out);
+    return out;
+  }
+  napi_create_object(env, &out);
+  napi_set_named_property(env, out, "pid", num(env, r));
+  napi_value nul;
+  napi_get_null(env, &nul);
+  napi_set_named_property(env, out, "code", WIFEXITED(st) ? num(env, WEXITSTATUS(st)) : nul);
+  napi_set_named_property(env, out, "signal", WIFSIGNALED(st) ? num(env, WTERMSIG(st)) : nul);
+  napi_value core;
+  napi_get_boolean(env, WIFSIGNALED(st) && WCOREDUMP(st), &core);
+  napi_set_named_property(env, out, "core", core);
+  napi_set_named_property(env, out, "raw", num(env, st));
+  return out;
+}
+
+/* Export one function under name. */
+static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
+  napi_value fn;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
+  napi_set_named_property(env, exports, name, fn);
+}
+
+/* Export one integer constant under name. */
+static void export_int(napi_env env, napi_value obj, const char *name, int v) {
+  napi_value n;
+  napi_create_int32(env, v, &n);
+  napi_set_named_property(env, obj, name, n);
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  export_fn(env, exports, "execve", Execve);
+  export_fn(env, exports, "flock", Flock);
+  export_fn(env, exports, "funlock", Funlock);
+  export_fn(env, exports, "mkfifo", Mkfifo);
+  export_fn(env, exports, "pipe", Pipe);
+  export_fn(env, exports, "getrlimit", Getrlimit);
+  export_fn(env, exports, "setrlimit", Setrlimit);
+  export_fn(env, exports, "setsid", Setsid);
+  export_fn(env, exports, "setpgid", Setpgid);
+  export_fn(env, exports, "getpgid", Getpgid);
+  export_fn(env, exports, "getsid", Getsid);
+  export_fn(env, exports, "chroot", Chroot);
+  export_fn(env, exports, "setCloexec", SetCloexec);
+  export_fn(env, exports, "setNonblock", SetNonblock);
+  export_fn(env, exports, "dup2", Dup2);
+  export_fn(env, exports, "setChildSubreaper", SetChildSubreaper);
+  export_fn(env, exports, "waitpid", Waitpid);
+  napi_value rl;
+  napi_create_object(env, &rl);
+  export_int(env, rl, "AS", RLIMIT_AS);
+  export_int(env, rl, "CORE", RLIMIT_CORE);
+  export_int(env, rl, "CPU", RLIMIT_CPU);
+  export_int(env, rl, "DATA", RLIMIT_DATA);
+  export_int(env, rl, "FSIZE", RLIMIT_FSIZE);
+  export_int(env, rl, "MEMLOCK", RLIMIT_MEMLOCK);
+  export_int(env, rl, "NOFILE", RLIMIT_NOFILE);
+  export_int(env, rl, "NPROC", RLIMIT_NPROC);
+  export_int(env, rl, "RSS", RLIMIT_RSS);
+  export_int(env, rl, "STACK", RLIMIT_STACK);
+  napi_set_named_property(env, exports, "RLIMIT", rl);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

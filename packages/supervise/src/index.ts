@@ -1,0 +1,2 @@
+// @tsv/supervise library face (filled in by its issue).
+export {};

@@ -1,0 +1,165 @@
+// Shared helpers for black-box tests: built executables, temp dirs, tracked processes, and
+// waiting for observable conditions with a deadline (never a bare sleep).
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, realpathSync } from 'node:fs';
+import { tmpdir as osTmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Minimal view of a tap Test used here (teardown registration). */
+export interface Teardownable {
+  teardown(fn: () => void | Promise<void>): void;
+}
+
+/** The repository root. */
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/** Directory holding every built executable. */
+export const BIN_DIR = join(ROOT, 'node_modules', '.bin');
+
+/** Path of a built executable in node_modules/.bin. */
+export function bin(name: string): string {
+  return join(BIN_DIR, name);
+}
+
+/** PATH with our executables first. */
+export function testPath(): string {
+  return `${BIN_DIR}:${process.env.PATH ?? '/usr/bin:/bin'}`;
+}
+
+/** A fresh temp dir (real path), removed when the test ends. */
+export function tmpdir(t: Teardownable, prefix = 'tsv-test-'): string {
+  const dir = realpathSync(mkdtempSync(join(osTmpdir(), prefix)));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Is pid alive (a zombie counts as dead)? */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Kill pid (and its process group when group is set) with SIGKILL, ignoring errors. */
+export function killHard(pid: number, group = false): void {
+  try {
+    process.kill(group ? -pid : pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Remember pids to SIGKILL when the test ends (e.g. a service started by a supervisor). */
+export function trackPid(t: Teardownable, pid: number): void {
+  t.teardown(() => killHard(pid));
+}
+
+/** A spawned child with its output collected. */
+export interface Tracked {
+  child: ChildProcess;
+  pid: number;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Spawn a process that is SIGKILLed (with its group, when detached) when the test ends. */
+export function spawnTracked(t: Teardownable, cmd: string, args: string[], opts: SpawnOptions = {}): Tracked {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+    child.on('exit', (code, signal) => res({ code, signal }));
+    child.on('error', () => res({ code: null, signal: null }));
+  });
+  if (child.pid === undefined) throw new Error(`unable to spawn ${cmd}`);
+  const pid = child.pid;
+  t.teardown(() => {
+    if (opts.detached) killHard(pid, true);
+    killHard(pid);
+  });
+  return { child, pid, stdout: () => out, stderr: () => err, exited };
+}
+
+/** The result of a finished command. */
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a command to completion (killed after timeoutMs) and collect its output. */
+export function run(cmd: string, args: string[], opts: SpawnOptions & { input?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((res, rej) => {
+    const { input, timeoutMs = 30_000, ...rest } = opts;
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...rest });
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) killHard(child.pid, rest.detached === true);
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      rej(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      res({ code, signal, stdout: out, stderr: err });
+    });
+    child.stdin?.on('error', () => {});
+    if (input !== undefined) child.stdin?.end(input);
+    else child.stdin?.end();
+  });
+}
+
+/** Wait until cond() returns a truthy value (checked every few ms), or throw after timeoutMs. */
+export async function waitFor<T>(cond: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      const v = await cond();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      lastErr = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${String(lastErr)})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Wait until the collected text matches re; returns the match. */
+export function waitForText(get: () => string, re: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+  return waitFor(() => get().match(re), timeoutMs, `output matching ${re}`);
+}
+
+/** Fields of /proc/PID/status as a map. */
+export function procStatus(pid: number): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) m.set(line.slice(0, i), line.slice(i + 1).trim());
+  }
+  return m;
+}
+
+/** Is this test process root? */
+export const IS_ROOT = process.getuid?.() === 0;
