@@ -6,3 +6,5 @@ export * from './names.js';
 export * from './status-codec.js';
 export * from './control-codec.js';
 export * from './exec.js';
+export * from './proc.js';
+export * from './extra-status.js';

@@ -15,6 +15,9 @@ export const SERVICE = {
   downSignal: 'down-signal',
   maxDeathTally: 'max-death-tally',
   restartPolicy: 'restart',
+  /** in log/ without a run script: the tsvlog arguments (one line, words split on blanks) of
+   * a logger the supervisor hosts in-process instead of spawning log/run */
+  logInProcess: 'tsvlog',
 } as const;
 
 /** Files inside supervise/. */

@@ -1,0 +1,106 @@
+// supervise/tsv.json: what runit's 20-byte status cannot say (exit status, restarts, readiness,
+// backoff, identities for takeover). Written by tsv beside `status` (atomically, like it);
+// read by tsvctl. A pure codec: encode to text, decode from text.
+
+/** How the last run ended. */
+export interface LastExit {
+  /** exit code, or null when killed by a signal */
+  code: number | null;
+  /** signal name (SIGTERM, ...), or null after a normal exit */
+  signal: string | null;
+  /** wall-clock ms of the exit */
+  at: number;
+}
+
+/** Restart backoff state. */
+export interface BackoffState {
+  /** consecutive quick deaths counted towards the delay and the give-up rule */
+  failures: number;
+  /** current delay before the next start, ms (0: none pending) */
+  delayMs: number;
+  /** wall-clock ms of the next automatic start, or null when none is pending */
+  nextStartAt: number | null;
+  /** true once the give-up rule stopped restarting; cleared by `u`, `o` or a restart command */
+  givenUp: boolean;
+}
+
+/** One supervised process (the service, or its logger) as tsv.json records it. */
+export interface ExtraProcess {
+  state: 'down' | 'run' | 'finish';
+  /** up: want up; down; once: run once then stay down; exit: the supervisor is exiting */
+  want: 'up' | 'down' | 'once' | 'exit';
+  /** pid of run or finish, 0 when none */
+  pid: number;
+  /** /proc start time (ticks after boot) of pid, so a recycled pid is never mistaken */
+  pidStartTicks: number | null;
+  /** process group of the service (it leads its own), 0 when none */
+  pgid: number;
+  /** wall-clock ms of the last state change (start of run, or going down) */
+  since: number;
+  /** CLOCK_MONOTONIC ms of the same moment (process.hrtime, system-wide on Linux): readers
+   * compute durations from it, so a wall-clock jump never shows a negative or huge uptime */
+  sinceMono: number;
+  /** readiness (notification-fd): null when the service has no readiness protocol */
+  ready: boolean | null;
+  /** monotonic ms when readiness was notified, or null */
+  readySinceMono: number | null;
+  lastExit: LastExit | null;
+  /** how many times run was started by this supervisor, minus one (the first start is no restart) */
+  restarts: number;
+  backoff: BackoffState;
+  /** true when the process runs inside the supervisor (an in-process logger) */
+  inProcess?: boolean;
+}
+
+/** The whole of supervise/tsv.json. */
+export interface ExtraStatus {
+  /** format version */
+  v: 1;
+  /** the supervising process (tsv or tsvscan) */
+  supervisor: { pid: number; startTicks: number | null; program: string };
+  service: ExtraProcess;
+}
+
+/** Current CLOCK_MONOTONIC time in ms (system-wide on Linux, so comparable across processes). */
+export function monoNowMs(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
+}
+
+/** A fresh record for a process that has not run yet. */
+export function initialExtraProcess(want: ExtraProcess['want'], nowMs: number, monoMs: number): ExtraProcess {
+  return {
+    state: 'down',
+    want,
+    pid: 0,
+    pidStartTicks: null,
+    pgid: 0,
+    since: nowMs,
+    sinceMono: monoMs,
+    ready: null,
+    readySinceMono: null,
+    lastExit: null,
+    restarts: 0,
+    backoff: { failures: 0, delayMs: 0, nextStartAt: null, givenUp: false },
+  };
+}
+
+/** Encode tsv.json (one line of JSON and a newline). */
+export function encodeExtraStatus(s: ExtraStatus): string {
+  return `${JSON.stringify(s)}\n`;
+}
+
+/** Decode tsv.json; undefined when it is not a version-1 record. */
+export function decodeExtraStatus(text: string): ExtraStatus | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<ExtraStatus> | null;
+    if (v === null || typeof v !== 'object' || v.v !== 1 || typeof v.service !== 'object' || v.service === null) return undefined;
+    return v as ExtraStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Seconds (whole, never negative) since a monotonic stamp. */
+export function monoAgeSeconds(sinceMono: number, nowMono: number = monoNowMs()): number {
+  return Math.max(0, Math.floor((nowMono - sinceMono) / 1000));
+}
