@@ -19,9 +19,11 @@ export function candidates(name: string, pathVar: string | undefined): string[] 
 /** Errors after which the lookup goes on to the next PATH element, remembering the error. */
 const REMEMBERED = new Set(['EACCES', 'EPERM', 'EISDIR']);
 
-/** What to do after one failed candidate: 'next' (ENOENT), 'remember' or 'stop'. */
+/** What to do after one failed candidate: 'next' (ENOENT), 'remember' or 'stop'. ENOTDIR (a
+ * PATH element that is a file) stops, as in runit and daemontools (verified: both report
+ * `unable to run ...: not a directory` for PATH=/etc/passwd:/usr/bin). */
 export function lookupStep(code: string | undefined): 'next' | 'remember' | 'stop' {
-  if (code === 'ENOENT' || code === 'ENOTDIR') return 'next';
+  if (code === 'ENOENT') return 'next';
   if (code !== undefined && REMEMBERED.has(code)) return 'remember';
   return 'stop';
 }

@@ -43,8 +43,22 @@ export const LOGDIR = {
   config: 'config',
 } as const;
 
+/** tsvscan's scan directory. */
+export const SCANDIR = {
+  /** flock'ed by the tsvscan that scans the directory (a dot name: never taken for a service) */
+  lock: '.tsvscan.lock',
+  /** environment variable naming the default scan directory (runit's sv uses it too) */
+  envDir: 'SVDIR',
+  /** default scan directory, under $HOME, when SVDIR is unset */
+  homeDir: 'service',
+} as const;
+
 /** Environment variables tsv's launchers pass to its own Node programs (removed before exec). */
 export const ENV = {
   /** the soft RLIMIT_NOFILE the program was started with (Node raises it at start-up) */
   nofile: 'TSV_NOFILE',
+  /** the exec wrappers' launchers park NODE_EXTRA_CA_CERTS here: their Node makes no TLS
+   * connection, and loading the certificates at start-up costs tens of ms; the wrapper puts
+   * NODE_EXTRA_CA_CERTS back for the program it execs */
+  extraCaCerts: 'TSV_NODE_EXTRA_CA_CERTS',
 } as const;

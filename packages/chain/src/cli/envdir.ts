@@ -1,0 +1,6 @@
+// The envdir executable: run the envdir link (and any wrappers it fuses) then exec.
+import { runMain } from '../deps.js';
+import { runChain } from '../chain.js';
+import { envdir } from '../wrappers/envdir.js';
+
+runMain('envdir', () => runChain('envdir', process.argv.slice(2), envdir));

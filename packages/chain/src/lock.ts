@@ -1,0 +1,51 @@
+// Taking a flock(2) lock that the exec'd program keeps holding (setlock, chpst -l/-L).
+import { fatalFrom, flock } from './deps.js';
+import type { ChainState } from './state.js';
+// why getBuiltinModule: an ES import of a builtin builds a facade reading every export (for
+// node:fs that loads fs streams too); start-up time is what these wrappers are judged on
+const { constants, openSync } = process.getBuiltinModule('node:fs');
+
+/** How the two families word lock failures. */
+export interface LockWording {
+  open: (file: string) => string;
+  lock: (file: string) => string;
+}
+
+/** runit chpst: `unable to open lock: FILE`, `unable to lock: FILE`. */
+export const RUNIT_LOCK: LockWording = {
+  open: (f) => `unable to open lock: ${f}`,
+  lock: (f) => `unable to lock: ${f}`,
+};
+
+/** daemontools setlock: `unable to open FILE`, `unable to lock FILE`. */
+export const DJB_LOCK: LockWording = {
+  open: (f) => `unable to open ${f}`,
+  lock: (f) => `unable to lock ${f}`,
+};
+
+/** Ignore SIGUSR1 while we may wait: without a listener Node would open its inspector. */
+function quietUsr1(): void {
+  if (process.listenerCount('SIGUSR1') === 0) process.on('SIGUSR1', () => {});
+}
+
+/** Open file (O_WRONLY|O_APPEND|O_NONBLOCK|O_CREAT, 0600, like open_append) and take an
+ * exclusive flock, waiting when wait is set; the fd is added to the fds kept across exec.
+ * Throws a ToolError worded per family; exit 111. */
+export function takeLock(file: string, wait: boolean, state: ChainState, words: LockWording): number {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK | constants.O_CREAT, 0o600);
+  } catch (err) {
+    throw fatalFrom(words.open(file), err);
+  }
+  if (wait) quietUsr1();
+  try {
+    // why: flock, never fcntl: runsv and svlogd lock with flock and the two kinds do not conflict
+    flock(fd, true, !wait);
+  } catch (err) {
+    throw fatalFrom(words.lock(file), err);
+  }
+  // why: Node opened fd close-on-exec; execve clears that flag on every fd in keepFds
+  state.keepFds.push(fd);
+  return fd;
+}

@@ -1,0 +1,29 @@
+// pgrphack (daemontools 0.76): pgrphack child.
+import { setsid } from '../deps.js';
+import { envPath } from '../env-dir.js';
+import type { LinkResult } from '../exec-next.js';
+import type { ChainState } from '../state.js';
+import { usage } from '../getopt.js';
+
+export const PGRPHACK_USAGE = 'pgrphack: usage: pgrphack child';
+
+/** Parse `child...`. */
+export function parsePgrphack(args: readonly string[]): string[] {
+  if (args.length < 1) throw usage('pgrphack', PGRPHACK_USAGE, 100);
+  return [...args];
+}
+
+/** New session and process group (a failure, e.g. already a group leader, is ignored). */
+export function applyPgrphack(prog: string[], state: ChainState): LinkResult {
+  try {
+    setsid();
+  } catch {
+    // as daemontools
+  }
+  return { prog: prog[0] as string, argv: prog, pathVar: envPath(state.env), style: 'djb' };
+}
+
+/** pgrphack as one link. */
+export function pgrphack(args: readonly string[], state: ChainState): LinkResult {
+  return applyPgrphack(parsePgrphack(args), state);
+}

@@ -1,0 +1,77 @@
+// softlimit (daemontools 0.76): softlimit [-acdflmoprst n] child.
+import { type ToolError, RLIMIT } from '../deps.js';
+import { envPath } from '../env-dir.js';
+import type { LinkResult } from '../exec-next.js';
+import { getopt, usage } from '../getopt.js';
+import { MEM_RESOURCES, parseLimit, queueOption, type LimitValue } from '../limits.js';
+import type { ChainState } from '../state.js';
+
+export const SOFTLIMIT_USAGE =
+  'softlimit: usage: softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child';
+
+/** Resources of each option. */
+const OPTS: Record<string, readonly number[]> = {
+  a: [RLIMIT.AS],
+  c: [RLIMIT.CORE],
+  d: [RLIMIT.DATA],
+  f: [RLIMIT.FSIZE],
+  l: [RLIMIT.MEMLOCK],
+  m: MEM_RESOURCES,
+  o: [RLIMIT.NOFILE],
+  p: [RLIMIT.NPROC],
+  r: [RLIMIT.RSS],
+  s: [RLIMIT.STACK],
+  t: [RLIMIT.CPU],
+};
+
+/** One limit option as given. */
+export interface SoftlimitSetting {
+  opt: string;
+  text: string;
+  value: LimitValue;
+  resources: readonly number[];
+}
+
+/** softlimit's options. */
+export interface SoftlimitOptions {
+  settings: SoftlimitSetting[];
+  prog: string[];
+}
+
+/** The usage error (exit 100; also for a bad number). */
+function softlimitUsage(cause?: unknown): ToolError {
+  return usage('softlimit', SOFTLIMIT_USAGE, 100, cause);
+}
+
+/** Parse softlimit's command line: unsigned decimal values or '=' (soft := hard). */
+export function parseSoftlimit(args: readonly string[]): SoftlimitOptions {
+  let parsed;
+  try {
+    parsed = getopt(args, 'a:c:d:f:l:m:o:p:r:s:t:');
+  } catch (err) {
+    throw softlimitUsage(err);
+  }
+  const settings: SoftlimitSetting[] = [];
+  for (const { opt, arg } of parsed.opts) {
+    const value = parseLimit(arg, true);
+    if (value === undefined) throw softlimitUsage();
+    settings.push({ opt, text: arg, value, resources: OPTS[opt] as readonly number[] });
+  }
+  if (parsed.rest.length === 0) throw softlimitUsage();
+  return { settings, prog: parsed.rest };
+}
+
+/** Queue the limits in argument order (set just before execve); values above the hard limit
+ * are clamped to it, with a warning line for single-resource options. */
+export function applySoftlimit(o: SoftlimitOptions, state: ChainState): LinkResult {
+  for (const s of o.settings) {
+    const w = queueOption(state, s.resources, s.value, s.opt, s.text);
+    if (w !== undefined) state.warn('softlimit', w);
+  }
+  return { prog: o.prog[0] as string, argv: [...o.prog], pathVar: envPath(state.env), style: 'djb' };
+}
+
+/** softlimit as one link. */
+export function softlimit(args: readonly string[], state: ChainState): LinkResult {
+  return applySoftlimit(parseSoftlimit(args), state);
+}
