@@ -1,0 +1,161 @@
+// One supervise/ directory exactly as runsv keeps it (spec runit.md 2.1, 2.7): created 0700
+// (through a symlink if it is one), a flock'd lock, the control and ok FIFOs held open for the
+// supervisor's life, and status, stat, pid and tsv.json written atomically (.new + rename).
+import { closeSync, lstatSync, mkdirSync, openSync, readlinkSync, renameSync, writeFileSync, constants as fsc } from 'node:fs';
+import { Socket } from 'node:net';
+import { dirname, isAbsolute, join } from 'node:path';
+import { flock, mkfifo } from '@tsv/native';
+import { errCode, errstr, fatalFrom, SUPERVISE } from '@tsv/core';
+
+/** How a status write failed (reported by the owner as a warning). */
+export type WarnFn = (message: string) => void;
+
+/** supervise/ of the service (label '') or of its logger (label 'log/'). */
+export class SuperviseDir {
+  /** absolute path of supervise/ */
+  readonly path: string;
+  private lockFd = -1;
+  private okFd = -1;
+  private control: Socket | null = null;
+  private lastPid: number | null = null;
+
+  /** base: the service dir or its log/ dir; label: how messages name it ('' or 'log/'). */
+  constructor(
+    base: string,
+    private readonly label: string,
+  ) {
+    this.path = join(base, 'supervise');
+  }
+
+  /** mkdir supervise 0700, following a symlink to its target as runsv does (one level). */
+  makeDir(): void {
+    try {
+      mkdirSync(this.path, 0o700);
+      return;
+    } catch (err) {
+      if (errCode(err) !== 'EEXIST') {
+        // why: runsv ignores the mkdir error and lets the lock open report the problem.
+        return;
+      }
+    }
+    let target: string;
+    try {
+      target = readlinkSync(this.path);
+    } catch (err) {
+      const code = errCode(err);
+      if (code === 'ENOENT' || code === 'EINVAL') return;
+      throw fatalFrom(`unable to readlink ${this.label}./supervise`, err);
+    }
+    try {
+      // why: a relative link target is resolved from the directory holding the link.
+      mkdirSync(isAbsolute(target) ? target : join(dirname(this.path), target), 0o700);
+    } catch {
+      // runsv ignores errors here (the target may exist already)
+    }
+  }
+
+  /** Open supervise/lock and take an exclusive non-blocking flock (runsv's message on failure). */
+  lock(): void {
+    const name = `${this.label}supervise/lock`;
+    try {
+      this.lockFd = openSync(join(this.path, SUPERVISE.lock), fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT, 0o600);
+    } catch (err) {
+      throw fatalFrom(`unable to open ${name}`, err);
+    }
+    try {
+      // why: flock, never fcntl: only flock locks conflict with runsv's (spec README).
+      flock(this.lockFd, true, true);
+    } catch (err) {
+      closeSync(this.lockFd);
+      this.lockFd = -1;
+      throw fatalFrom(`unable to lock ${name}`, err);
+    }
+  }
+
+  /** Create the control FIFO and start reading it; bytes go to onBytes in order. */
+  openControl(onBytes: (chunk: Buffer) => void, onError: (err: unknown) => void): void {
+    const fd = this.fifo(SUPERVISE.control, fsc.O_RDWR | fsc.O_NONBLOCK);
+    // why: O_RDWR keeps a writer open (never EOF) and O_NONBLOCK never blocks; net.Socket
+    // polls the FIFO with epoll instead of tying up a libuv threadpool thread.
+    const sock = new Socket({ fd, readable: true, writable: false });
+    sock.on('data', onBytes);
+    sock.on('error', onError);
+    this.control = sock;
+  }
+
+  /** Create the ok FIFO and hold a reader on it: what makes sv consider the supervisor alive. */
+  openOk(): void {
+    this.okFd = this.fifo(SUPERVISE.ok, fsc.O_RDONLY | fsc.O_NONBLOCK);
+  }
+
+  /** mkfifo name 0600 (an existing FIFO is fine, anything else is fatal) and open it. */
+  private fifo(name: string, flags: number): number {
+    const p = join(this.path, name);
+    const shown = `${this.label}supervise/${name}`;
+    try {
+      mkfifo(p, 0o600);
+    } catch (err) {
+      if (errCode(err) !== 'EEXIST') throw fatalFrom(`unable to mkfifo ${shown}`, err);
+      let isFifo = false;
+      try {
+        isFifo = lstatSync(p).isFIFO();
+      } catch {
+        isFifo = false;
+      }
+      if (!isFifo) throw fatalFrom(`unable to mkfifo ${shown}`, err);
+    }
+    try {
+      return openSync(p, flags);
+    } catch (err) {
+      throw fatalFrom(`unable to open ${shown}`, err);
+    }
+  }
+
+  /** Write pid (only when it changed), stat, tsv.json and status (20 bytes), each atomically.
+   * status comes last (as in runsv): a reader that saw it change finds the others current. */
+  writeStatus(status: Buffer, stat: string, pid: number, extra: string, warn: WarnFn): void {
+    if (pid !== this.lastPid) {
+      // why: runsv writes pid only when it changed, and an empty file when there is none.
+      if (this.atomic(SUPERVISE.pid, pid === 0 ? '' : `${pid}\n`, warn)) this.lastPid = pid;
+    }
+    this.atomic(SUPERVISE.stat, stat, warn);
+    this.atomic(SUPERVISE.extra, extra, warn);
+    this.atomic(SUPERVISE.status, status, warn);
+  }
+
+  /** Write name.new then rename it over name; false (after a warning) when that failed. */
+  private atomic(name: string, data: string | Buffer, warn: WarnFn): boolean {
+    const p = join(this.path, name);
+    const tmp = p + SUPERVISE.newSuffix;
+    try {
+      writeFileSync(tmp, data, { mode: 0o644 });
+    } catch (err) {
+      warn(`unable to open ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`);
+      return false;
+    }
+    try {
+      renameSync(tmp, p);
+    } catch (err) {
+      warn(`unable to rename ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`);
+      return false;
+    }
+    return true;
+  }
+
+  /** Close every fd (the FIFOs stay on disk, as runsv leaves them); releases the lock. */
+  close(): void {
+    this.control?.destroy();
+    this.control = null;
+    for (const fd of [this.okFd, this.lockFd]) {
+      if (fd >= 0) {
+        try {
+          closeSync(fd);
+        } catch {
+          // already closed
+        }
+      }
+    }
+    this.okFd = -1;
+    this.lockFd = -1;
+  }
+}

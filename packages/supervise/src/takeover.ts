@@ -1,0 +1,229 @@
+// Takeover: before a supervisor spawns anything in a service directory it has just locked, it
+// stops whatever a previous supervisor of that directory left running when it died (SIGKILL,
+// crash, OOM), so that exactly one instance of the service runs afterwards and the old logger
+// loses no line. We stop and restart rather than adopt: a process cannot wait() on a non-child,
+// cannot get at the old log pipe (it died with the old supervisor), and cannot learn an orphan's
+// exit status; see docs/tsvscan.md ("Takeover").
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { SERVICE, SUPERVISE, ToolError, decodeExtraStatus, errstr, pidsInGroup, procStat } from '@tsv/core';
+
+/** Timing of a takeover (ms); every field has a default. */
+export interface TakeoverTimes {
+  /** SIGKILL the old service this long after TERM+CONT (default: its timeout-kill file, else 7000) */
+  serviceKillMs?: number;
+  /** how long the old logger may take to drain the pipe and exit at EOF before it gets TERM (5000) */
+  logDrainMs?: number;
+  /** SIGKILL the old logger this long after its TERM (7000) */
+  logKillMs?: number;
+  /** after SIGKILL, give up (and refuse to start a second instance) after this long (5000) */
+  giveUpMs?: number;
+}
+
+const DEFAULT_KILL_MS = 7000;
+const DEFAULT_LOG_DRAIN_MS = 5000;
+const DEFAULT_GIVE_UP_MS = 5000;
+/** USER_HZ, the unit of /proc/PID/stat start times: 100 on every mainstream Linux architecture
+ * (Node cannot call sysconf(_SC_CLK_TCK)). Only the pid-file rule below depends on it. */
+const CLOCK_TICKS_PER_S = 100;
+/** Slack of the pid-file rule: /proc/stat's btime is whole seconds, and the wall clock may have
+ * been slewed since the process started. */
+const START_SLACK_MS = 2000;
+
+/** A process left behind by a dead supervisor, identified beyond doubt. */
+interface Orphan {
+  pid: number;
+  /** /proc start time: with pid, the identity checked before every signal */
+  startTicks: number;
+  /** the process group it leads (signalled too), or 0 when it does not lead its own group */
+  pgid: number;
+  /** how it is named in diagnostics: `./run`, `log/./run` */
+  label: string;
+}
+
+/** Stop what a dead supervisor left running in service directory dir (and in dir/log), so the
+ * caller, which holds supervise/lock, can start exactly one instance. Resolves once nothing is
+ * left; throws a ToolError when an orphan cannot be stopped (EPERM, or alive after SIGKILL), in
+ * which case the caller must not start the service. warn receives the message text only (the
+ * caller adds its `prog dir: warning: ` prefix). */
+export async function takeOverOrphans(dir: string, warn: (line: string) => void, times: TakeoverTimes = {}): Promise<void> {
+  const services = findOrphans(dir, './run');
+  const loggers = findOrphans(join(dir, SERVICE.log), 'log/./run');
+  if (services.length === 0 && loggers.length === 0) return;
+  const killMs = times.serviceKillMs ?? timeoutKillMs(dir);
+  const giveUpMs = times.giveUpMs ?? DEFAULT_GIVE_UP_MS;
+  // why: the service first, the logger after it, so the logger reads every line the service
+  // wrote; the old log pipe's write side closes once the service and its group are gone.
+  await Promise.all(services.map((o) => stopOrphan(o, killMs, giveUpMs, warn)));
+  await Promise.all(loggers.map((o) => drainLogger(o, times, giveUpMs, warn)));
+}
+
+/** The orphans of one (service or log) directory: the process supervise/tsv.json names when its
+ * pid and start time still match, and the one supervise/pid names when the pid-file rule holds. */
+function findOrphans(dir: string, label: string): Orphan[] {
+  const sup = join(dir, SERVICE.supervise);
+  const out: Orphan[] = [];
+  const extra = readExtra(sup);
+  if (extra !== undefined) {
+    const st = procStat(extra.pid);
+    // why: pid + start ticks is an exact identity: a recycled pid has another start time.
+    if (st !== undefined && live(st.state) && st.startTicks === extra.startTicks && st.pid !== process.pid) {
+      out.push({ pid: st.pid, startTicks: st.startTicks, pgid: st.pgrp === st.pid ? st.pid : 0, label });
+    }
+  }
+  const pf = readPidFile(sup);
+  if (pf !== undefined && !out.some((o) => o.pid === pf.pid)) {
+    const st = procStat(pf.pid);
+    if (st !== undefined && live(st.state) && st.pid !== process.pid && cwdIs(st.pid, dir) && startedBefore(st.startTicks, pf.mtimeMs)) {
+      out.push({ pid: st.pid, startTicks: st.startTicks, pgid: st.pgrp === st.pid ? st.pid : 0, label });
+    }
+  }
+  return out;
+}
+
+/** Is a /proc state letter that of a live process (zombies and dead ones are not)? */
+function live(state: string): boolean {
+  return state !== 'Z' && state !== 'X';
+}
+
+/** The service identity recorded in supervise/tsv.json, if any (pid > 0 and a start time). */
+function readExtra(sup: string): { pid: number; startTicks: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(sup, SUPERVISE.extra), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const x = decodeExtraStatus(text)?.service;
+  if (x === undefined || !Number.isInteger(x.pid) || x.pid <= 0 || typeof x.pidStartTicks !== 'number') return undefined;
+  return { pid: x.pid, startTicks: x.pidStartTicks };
+}
+
+/** The pid in supervise/pid (runit writes it on every pid change) and the file's mtime. */
+function readPidFile(sup: string): { pid: number; mtimeMs: number } | undefined {
+  const path = join(sup, SUPERVISE.pid);
+  try {
+    const text = readFileSync(path, 'utf8').trim();
+    const pid = Number(text);
+    if (text === '' || !Number.isInteger(pid) || pid <= 0) return undefined;
+    return { pid, mtimeMs: statSync(path).mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Is the current directory of pid the directory dir (same device and inode)? A service's run
+ * (and log/run) starts in its directory; a process of another user we may not inspect is not
+ * ours. */
+function cwdIs(pid: number, dir: string): boolean {
+  try {
+    const a = statSync(`/proc/${pid}/cwd`);
+    const b = statSync(dir);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** Did a process with these start ticks start before the pid file was written (within the slack)?
+ * A supervisor writes supervise/pid after it spawned the process; a recycled pid belongs to a
+ * process started after the original died, hence after the write. */
+function startedBefore(startTicks: number, mtimeMs: number): boolean {
+  const btime = bootTimeS();
+  if (btime === undefined) return false;
+  const startMs = (btime + startTicks / CLOCK_TICKS_PER_S) * 1000;
+  return startMs <= mtimeMs + START_SLACK_MS;
+}
+
+/** Boot time in wall-clock seconds (/proc/stat btime). */
+function bootTimeS(): number | undefined {
+  try {
+    const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+    return m?.[1] === undefined ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The service's timeout-kill (ms), or the default when missing, zero or invalid. */
+function timeoutKillMs(dir: string): number {
+  try {
+    const n = Number(readFileSync(join(dir, SERVICE.timeoutKill), 'utf8').split('\n')[0]?.trim());
+    return Number.isInteger(n) && n > 0 ? n : DEFAULT_KILL_MS;
+  } catch {
+    return DEFAULT_KILL_MS;
+  }
+}
+
+/** Is the orphan itself still the same live process? */
+function orphanAlive(o: Orphan): boolean {
+  const st = procStat(o.pid);
+  return st !== undefined && live(st.state) && st.startTicks === o.startTicks;
+}
+
+/** Are the orphan and every member of the group it led gone? (The group is scanned only once the
+ * leader is gone: a /proc scan per poll would be costly with many services.) */
+function orphanGone(o: Orphan): boolean {
+  if (orphanAlive(o)) return false;
+  return o.pgid === 0 || pidsInGroup(o.pgid).length === 0;
+}
+
+/** Send sig to the orphan (after checking its identity again) and to its process group while
+ * that group has members. EPERM means we cannot stop it: a ToolError. */
+function signalOrphan(o: Orphan, sig: NodeJS.Signals): void {
+  const targets: number[] = [];
+  if (orphanAlive(o)) targets.push(o.pid);
+  // why: a process group id cannot be handed out while the group has a member, so a group with
+  // members is still the one the orphan led (never our own: the orphan is not us).
+  if (o.pgid !== 0 && pidsInGroup(o.pgid).length > 0) targets.push(-o.pgid);
+  for (const t of targets) {
+    try {
+      process.kill(t, sig);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') continue;
+      throw new ToolError(`unable to stop ${o.label} (pid ${o.pid}) left running by a dead supervisor: ${errstr(e)}`, 111);
+    }
+  }
+}
+
+/** Wait until cond() holds or ms elapse; true when it held. Polls /proc (we cannot wait() on a
+ * process that is not our child), backing off from 5 ms to 100 ms. Only a takeover polls. */
+async function waitUntil(cond: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  let step = 5;
+  for (;;) {
+    if (cond()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, Math.min(step, Math.max(1, deadline - Date.now()))));
+    step = Math.min(100, step * 2);
+  }
+}
+
+/** TERM + CONT the orphan and its group, SIGKILL after killMs, give up after giveUpMs more. */
+async function stopOrphan(o: Orphan, killMs: number, giveUpMs: number, warn: (line: string) => void): Promise<void> {
+  warn(`taking over: stopping ${o.label} (pid ${o.pid}) left running by a dead supervisor`);
+  signalOrphan(o, 'SIGTERM');
+  signalOrphan(o, 'SIGCONT');
+  if (await waitUntil(() => orphanGone(o), killMs)) return;
+  await killOrGiveUp(o, giveUpMs, warn);
+}
+
+/** SIGKILL the orphan (and group); throw when it is still there after giveUpMs. */
+async function killOrGiveUp(o: Orphan, giveUpMs: number, warn: (line: string) => void): Promise<void> {
+  warn(`taking over: ${o.label} (pid ${o.pid}) did not stop: sending SIGKILL`);
+  signalOrphan(o, 'SIGKILL');
+  signalOrphan(o, 'SIGCONT');
+  if (await waitUntil(() => orphanGone(o), giveUpMs)) return;
+  throw new ToolError(`unable to stop ${o.label} (pid ${o.pid}) left running by a dead supervisor: still alive after SIGKILL`, 111);
+}
+
+/** Let the old logger read the pipe to EOF and exit by itself; TERM + CONT it after the drain
+ * deadline, SIGKILL it after logKillMs more. */
+async function drainLogger(o: Orphan, times: TakeoverTimes, giveUpMs: number, warn: (line: string) => void): Promise<void> {
+  if (await waitUntil(() => orphanGone(o), times.logDrainMs ?? DEFAULT_LOG_DRAIN_MS)) return;
+  warn(`taking over: logger ${o.label} (pid ${o.pid}) left by a dead supervisor did not exit at end of input: sending SIGTERM`);
+  signalOrphan(o, 'SIGTERM');
+  signalOrphan(o, 'SIGCONT');
+  if (await waitUntil(() => orphanGone(o), times.logKillMs ?? DEFAULT_KILL_MS)) return;
+  await killOrGiveUp(o, giveUpMs, warn);
+}
