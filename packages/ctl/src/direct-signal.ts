@@ -1,0 +1,48 @@
+// Signals runsv has no control letter for (WINCH, PWR, 34, ...): sent by tsvctl itself to the
+// pid in supervise/status, and only to a service supervised by a live tsv whose tsv.json
+// confirms the pid's identity (its /proc start time), so a recycled pid is never signalled.
+// For a real runsv there is no such proof: refused with a clear line.
+import { errstr } from './core.js';
+import { procStat } from '@tsv/core/proc';
+import { probe, type Out } from './status.js';
+import { readExtraFile } from './tsv-extra.js';
+import type { SignalSpec } from './signals.js';
+
+/** Send sig to the service in dir. Returns true when the command is done (sent, or nothing
+ * runs so there is nothing to signal, as runsv ignores signal letters then); false after a
+ * printed fail/warning line. */
+export function sendDirectSignal(name: string, dir: string, sig: SignalSpec, out: Out): boolean {
+  const p = probe(dir, readExtraFile);
+  if (p.kind === 'not-running') {
+    out.fail(name, 'runsv not running');
+    return false;
+  }
+  if (p.kind === 'warn') {
+    out.warn(name, p.message);
+    return false;
+  }
+  const { rec, extra, extraFile } = p.snap;
+  if (extraFile === undefined) {
+    out.fail(name, `unable to send ${sig.name}: runsv has no control byte for it, and only a tsv supervisor (supervise/tsv.json) vouches for the pid`);
+    return false;
+  }
+  if (rec.pid === 0 || rec.state !== 'run') return true;
+  if (extra === undefined || extra.pidStartTicks === null) {
+    out.fail(name, `unable to send ${sig.name}: supervise/tsv.json does not confirm pid ${rec.pid}`);
+    return false;
+  }
+  const st = procStat(rec.pid);
+  // why: the pid in status may have died and been reused since tsv wrote it; the start time
+  // in /proc tells the service from a stranger with the same number.
+  if (st === undefined || st.state === 'Z' || st.startTicks !== extra.pidStartTicks) {
+    out.fail(name, `unable to send ${sig.name}: pid ${rec.pid} is no longer the service`);
+    return false;
+  }
+  try {
+    process.kill(rec.pid, sig.num);
+  } catch (e) {
+    out.fail(name, `unable to send ${sig.name} to pid ${rec.pid}: ${errstr(e)}`);
+    return false;
+  }
+  return true;
+}

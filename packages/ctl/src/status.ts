@@ -1,0 +1,321 @@
+// A service's status, as sv sees it: reading supervise/ (runit.md 3.4: liveness through
+// supervise/ok, the 20-byte status, and tsv's tsv.json when a live tsv wrote it), sv's status
+// line (runit.md 3.5, byte for byte, plus tsv's extras appended as further `, `-separated fields
+// after sv's flags) and sv's report lines with the exit code they make (runit.md 3.7). One
+// module because every tsvctl command needs all three and each ESM module costs start-up time;
+// the table and JSON renderings are loaded lazily.
+import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
+import { decodeStatus, errCode, errstr, SERVICE, STATUS_SIZE, SUPERVISE, writeErr, writeOut, type RunState, type StatusRecord } from './core.js';
+import { chdirError } from './argv.js';
+import type { ExtraProcess, ExtraStatus } from '@tsv/core/extra-status';
+
+/** One supervised process (the service, or its logger) as status saw it. */
+export interface ProcStatus {
+  /** sv's complaint instead of a status: `fail` (runsv not running) or `warning` */
+  problem: { level: 'fail' | 'warning'; message: string } | undefined;
+  snap: Snapshot | undefined;
+  /** undefined when `down` could not be stat'ed (downError says why) */
+  normallyUp: boolean | undefined;
+  downError: string | undefined;
+  view: StatusView | undefined;
+}
+
+/** A service's status: the main process and its logger. */
+export interface ServiceStatus {
+  name: string;
+  dir: string;
+  main: ProcStatus;
+  /** null: no log/ (ENOENT); a string: log/ could not be entered (sv's warning text) */
+  log: ProcStatus | string | null;
+}
+
+/** Read one supervised process's status (sv's svstatus_get + svstatus_print). */
+export function procStatus(dir: string, now: Now, withExtras: boolean, readExtra?: ExtraReader): ProcStatus {
+  const p = probe(dir, readExtra);
+  const st: ProcStatus = { problem: undefined, snap: undefined, normallyUp: undefined, downError: undefined, view: undefined };
+  if (p.kind === 'not-running') st.problem = { level: 'fail', message: 'runsv not running' };
+  else if (p.kind === 'warn') st.problem = { level: 'warning', message: p.message };
+  else {
+    st.snap = p.snap;
+    const nu = normallyUp(dir);
+    if (typeof nu === 'boolean') {
+      st.normallyUp = nu;
+      st.view = statusView(p.snap, nu, now, withExtras);
+    } else st.downError = errstr(nu);
+  }
+  return st;
+}
+
+/** Collect a service's status; the logger only when the service itself answered (as sv). */
+export function collectStatus(name: string, dir: string, now: Now, withExtras: boolean, readExtra?: ExtraReader): ServiceStatus {
+  const main = procStatus(dir, now, withExtras, readExtra);
+  let log: ProcStatus | string | null = null;
+  if (main.problem === undefined) {
+    const logDir = `${dir}/${SERVICE.log}`;
+    const err = chdirError(logDir);
+    if (err === undefined) log = procStatus(logDir, now, withExtras, readExtra);
+    else if (errCode(err) !== 'ENOENT') log = `unable to change directory: ${errstr(err)}`;
+  }
+  return { name, dir, main, log };
+}
+
+/** LSB status exit code of the main service (runit 2.3.0): 0 up, 3 down, 4 unknown; sv's own
+ * count (1) when the supervisor is not running. */
+export function lsbStatusCode(s: ServiceStatus): number | undefined {
+  if (s.main.problem?.level === 'fail') return undefined;
+  if (s.main.view === undefined) return 4;
+  return s.main.view.pid !== 0 ? 0 : 3;
+}
+
+/** Print sv's status line for s, counting problems in count(); returns the text written. Warnings
+ * about `down` go to stderr as sv writes them (`warning: unable to stat NAME/down: ...`). */
+export function renderPlain(s: ServiceStatus, count: () => void): string {
+  const { name, main } = s;
+  if (main.problem !== undefined) {
+    count();
+    return `${main.problem.level}: ${name}: ${main.problem.message}\n`;
+  }
+  let text = procText(name, name, main);
+  if (s.log === null) return `${text}\n`;
+  text += '; ';
+  if (typeof s.log === 'string') {
+    count();
+    return `${text}warning: ${name}/log: ${s.log}\n`;
+  }
+  if (s.log.problem !== undefined) {
+    count();
+    // why: sv then prints its stale buffer as `log`'s status (a bug); we print the line alone.
+    return `${text}${s.log.problem.level}: ${name}/log: ${s.log.problem.message}\n`;
+  }
+  return `${text}${procText(name, 'log', s.log)}\n`;
+}
+
+/** One process's part of the line; empty (after a stderr warning) when `down` was unreadable.
+ * sv names the main service's path in that warning, also for the logger. */
+function procText(service: string, label: string, p: ProcStatus): string {
+  if (p.view === undefined) {
+    writeErr(`warning: unable to stat ${service}/down: ${p.downError ?? 'unknown error'}`);
+    return '';
+  }
+  return formatLine(label, p.view);
+}
+
+// ---- the status line (pure)
+
+/** The clocks a status is rendered against. */
+export interface Now {
+  /** wall clock, ms */
+  ms: number;
+  /** CLOCK_MONOTONIC, ms (comparable with tsv.json's *Mono stamps) */
+  mono: number;
+}
+
+/** One process's status, split into the parts a line or a table shows. */
+export interface StatusView {
+  state: RunState;
+  pid: number;
+  /** whole seconds in this state */
+  seconds: number;
+  /** sv's flags, in sv's order */
+  flags: string[];
+  /** tsv's extras (empty for runsv, or when extras are off) */
+  extras: string[];
+}
+
+/** Whole seconds since a monotonic stamp, never negative. */
+function monoAge(stamp: number, now: Now): number {
+  return Math.max(0, Math.floor((now.mono - stamp) / 1000));
+}
+
+/** tsv's extras for one process: readiness, last exit, restarts, backoff. */
+export function extrasOf(x: ExtraProcess, now: Now): string[] {
+  const out: string[] = [];
+  if (x.state === 'run') {
+    if (x.ready === true && x.readySinceMono !== null) out.push(`ready ${monoAge(x.readySinceMono, now)}s`);
+    else if (x.ready === false) out.push('not ready');
+  }
+  if (x.lastExit !== null) {
+    const e = x.lastExit;
+    if (e.signal !== null) out.push(x.state === 'run' ? `last signal ${e.signal}` : `signal ${e.signal}`);
+    else out.push(x.state === 'run' ? `last exit ${e.code ?? 0}` : `exited ${e.code ?? 0}`);
+  }
+  if (x.restarts > 0) out.push(`restarts ${x.restarts}`);
+  if (x.backoff.givenUp) out.push('given up');
+  else if (x.state === 'down' && x.want === 'up' && x.backoff.nextStartAt !== null) {
+    // why: nextStartAt is wall clock; clamp it by the delay so a clock jump cannot show a
+    // negative or huge wait.
+    const left = Math.min(Math.max(0, x.backoff.nextStartAt - now.ms), x.backoff.delayMs);
+    out.push(`backoff ${Math.ceil(left / 1000)}s`);
+  }
+  return out;
+}
+
+/** The parts of a status: sv's rules (flags test the pid, not the state byte), the uptime
+ * from tsv.json's monotonic stamp when there is one, else from the 20-byte record. */
+export function statusView(snap: Snapshot, normallyUp: boolean, now: Now, withExtras: boolean): StatusView {
+  const r = snap.rec;
+  const useExtra = withExtras && snap.extra !== undefined;
+  const nowSec = Math.floor(now.ms / 1000);
+  const seconds = useExtra && snap.extra ? monoAge(snap.extra.sinceMono, now) : Math.max(0, nowSec - r.time.seconds);
+  const flags: string[] = [];
+  if (r.pid !== 0 && !normallyUp) flags.push('normally down');
+  if (r.pid === 0 && normallyUp) flags.push('normally up');
+  if (r.pid !== 0 && r.paused) flags.push('paused');
+  if (r.pid === 0 && r.wantUp) flags.push('want up');
+  if (r.pid !== 0 && !r.wantUp) flags.push('want down');
+  if (r.pid !== 0 && r.gotTerm) flags.push('got TERM');
+  return { state: r.state, pid: r.pid, seconds, flags, extras: useExtra && snap.extra ? extrasOf(snap.extra, now) : [] };
+}
+
+/** `<state>: <name>: [(pid N) ]<secs>s<, flags><, extras>` (no newline). */
+export function formatLine(name: string, v: StatusView): string {
+  const pid = v.state !== 'down' ? `(pid ${v.pid}) ` : '';
+  const tail = [...v.flags, ...v.extras].map((f) => `, ${f}`).join('');
+  return `${v.state}: ${name}: ${pid}${v.seconds}s${tail}`;
+}
+
+// ---- reading supervise/ (runit.md 3.4)
+
+/** What one read of a supervise/ directory found. */
+export interface Snapshot {
+  rec: StatusRecord;
+  /** tsv.json's record, only when a live tsv wrote it and it agrees with rec (pid, state) */
+  extra: ExtraProcess | undefined;
+  /** the whole tsv.json of a live tsv (also when it disagrees with status) */
+  extraFile: ExtraStatus | undefined;
+  /** a live tsv's tsv.json exists but disagrees with status (read between its two writes):
+   * a waiter must wait for the next write rather than trust either file alone */
+  extraDisagrees: boolean;
+}
+
+/** sv's svstatus_get(): running with a status, runsv not running (ENXIO), or a warning. */
+export type Probe = { kind: 'ok'; snap: Snapshot } | { kind: 'not-running' } | { kind: 'warn'; message: string };
+
+/** Path of a file in dir/supervise/. */
+export function superviseFile(dir: string, name: string): string {
+  return `${dir}/${SERVICE.supervise}/${name}`;
+}
+
+/** Is a supervisor reading supervise/ok? 'yes', 'no' (ENXIO), or the open error. */
+export function liveness(dir: string): 'yes' | 'no' | NodeJS.ErrnoException {
+  try {
+    // why: opening a FIFO write-only non-blocking fails with ENXIO exactly when no process
+    // holds it open for reading; runsv and tsv hold a reader for their whole life.
+    closeSync(openSync(superviseFile(dir, SUPERVISE.ok), constants.O_WRONLY | constants.O_NONBLOCK));
+    return 'yes';
+  } catch (e) {
+    return errCode(e) === 'ENXIO' ? 'no' : (e as NodeJS.ErrnoException);
+  }
+}
+
+/** Read supervise/status as sv does: one read of up to 20 bytes, which must give 20. */
+function readStatusBytes(dir: string): Buffer | string {
+  let fd: number;
+  try {
+    fd = openSync(superviseFile(dir, SUPERVISE.status), constants.O_RDONLY);
+  } catch (e) {
+    return `unable to open supervise/status: ${errstr(e)}`;
+  }
+  try {
+    const buf = Buffer.alloc(STATUS_SIZE);
+    const n = readSync(fd, buf, 0, STATUS_SIZE, null);
+    return n === STATUS_SIZE ? buf : 'unable to read supervise/status: bad format';
+  } catch (e) {
+    return `unable to read supervise/status: ${errstr(e)}`;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads a live tsv's tsv.json (tsv-extra.ts, loaded only when some service has one). */
+export type ExtraReader = (dir: string) => ExtraStatus | undefined;
+
+/** Does dir/supervise hold a tsv.json (then tsv-extra.ts is worth loading)? */
+export function hasExtraFile(dir: string): boolean {
+  try {
+    statSync(superviseFile(dir, SUPERVISE.extra));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Does tsv.json describe the same moment as the 20-byte status? */
+function agrees(x: ExtraStatus, rec: StatusRecord): boolean {
+  return x.service.pid === rec.pid && x.service.state === rec.state;
+}
+
+/** Read status (and tsv.json) once supervise/ok answered. tsv writes the two files one after
+ * the other, so a read between them can disagree: read again, up to three times, then report
+ * the runit record alone, flagged (extraDisagrees) for a waiter to read again later. */
+export function readSnapshot(dir: string, readExtra?: ExtraReader): Snapshot | string {
+  let last: Snapshot | string = 'unable to read supervise/status: bad format';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const bytes = readStatusBytes(dir);
+    if (typeof bytes === 'string') return bytes;
+    const rec = decodeStatus(bytes);
+    if (rec === undefined) return 'unable to read supervise/status: bad format';
+    const x = readExtra?.(dir);
+    if (x === undefined) return { rec, extra: undefined, extraFile: undefined, extraDisagrees: false };
+    if (agrees(x, rec)) return { rec, extra: x.service, extraFile: x, extraDisagrees: false };
+    last = { rec, extra: undefined, extraFile: x, extraDisagrees: true };
+  }
+  return last;
+}
+
+/** sv's svstatus_get(): liveness, then the status record. */
+export function probe(dir: string, readExtra?: ExtraReader): Probe {
+  const live = liveness(dir);
+  if (live === 'no') return { kind: 'not-running' };
+  if (live !== 'yes') return { kind: 'warn', message: `unable to open supervise/ok: ${errstr(live)}` };
+  const snap = readSnapshot(dir, readExtra);
+  return typeof snap === 'string' ? { kind: 'warn', message: snap } : { kind: 'ok', snap };
+}
+
+/** Is the service normally up (no `down` file)? An error other than ENOENT is returned. */
+export function normallyUp(dir: string): boolean | NodeJS.ErrnoException {
+  try {
+    statSync(`${dir}/${SERVICE.down}`);
+    return false;
+  } catch (e) {
+    return errCode(e) === 'ENOENT' ? true : (e as NodeJS.ErrnoException);
+  }
+}
+
+// ---- report lines and the exit code (runit.md 3.7)
+
+/** Where report lines go, and the running count that becomes the exit code. */
+export class Out {
+  /** fail/warning/timeout/kill lines so far */
+  count = 0;
+  /** send report lines to stderr instead (JSON mode keeps stdout parseable) */
+  constructor(private readonly linesToStderr = false) {}
+
+  /** Write a whole line (newline added). */
+  line(text: string): void {
+    if (this.linesToStderr) writeErr(text);
+    else writeOut(`${text}\n`);
+  }
+
+  /** `fail: NAME: message` (counts). */
+  fail(name: string, message: string): void {
+    this.count++;
+    this.line(`fail: ${name}: ${message}`);
+  }
+
+  /** `warning: NAME: message` (counts). */
+  warn(name: string, message: string): void {
+    this.count++;
+    this.line(`warning: ${name}: ${message}`);
+  }
+
+  /** `ok: NAME: message` (does not count). */
+  ok(name: string, message: string): void {
+    this.line(`ok: ${name}: ${message}`);
+  }
+
+  /** sv's exit code. */
+  exitCode(): number {
+    return Math.min(this.count, 99);
+  }
+}

@@ -1,0 +1,27 @@
+// supervise/tsv.json, tsv's record of what runit's status cannot say. Loaded only when a
+// service has one (a real runsv never writes it), to keep `tsvctl status` start-up short.
+import { SUPERVISE } from './core.js';
+import { readFileSync } from 'node:fs';
+import { decodeExtraStatus, type ExtraStatus } from '@tsv/core/extra-status';
+import { procStat } from '@tsv/core/proc';
+import { superviseFile } from './status.js';
+
+export { monoNowMs } from '@tsv/core/extra-status';
+
+/** tsv.json of dir, when present, decodable and written by a supervisor that is still alive
+ * (a stale file left by an earlier tsv must not decorate a runsv's status). */
+export function readExtraFile(dir: string): ExtraStatus | undefined {
+  let text: string;
+  try {
+    text = readFileSync(superviseFile(dir, SUPERVISE.extra), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const x = decodeExtraStatus(text);
+  if (x === undefined || typeof x.supervisor !== 'object' || x.supervisor === null) return undefined;
+  // why: the supervisor's pid with its /proc start time proves it is the writer, alive.
+  const st = procStat(x.supervisor.pid);
+  if (st === undefined || st.state === 'Z') return undefined;
+  if (x.supervisor.startTicks !== null && st.startTicks !== x.supervisor.startTicks) return undefined;
+  return x;
+}

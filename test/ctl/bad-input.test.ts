@@ -1,0 +1,52 @@
+// Bad input to tsvctl, side by side with runit's sv: no such dir, a file, no supervise/, a bad
+// status file, usage errors (no command, no service, unknown command, bad option) and -V.
+import t, { type Test } from 'tap';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants as fsc, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ctlEnv, ctlRoot, makeService, onPath, sameStatus, sv, TRAP_RUN, tsvctl } from '../helpers/ctl.js';
+
+const HAVE_RUNIT = onPath('runsv') && onPath('sv');
+
+/** Run `status` with sv, tsvctl, sv again; assert the same output (tsvctl's seconds between
+ * the two sv runs', +-1) and exit code. */
+async function compare(t: Test, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  const b = await sv(args, opts);
+  const a = await tsvctl(args, opts);
+  const c = await sv(args, opts);
+  t.ok(sameStatus(a.stdout, b.stdout, c.stdout), `tsvctl ${args.join(' ')} prints what sv prints`, { found: a.stdout, wanted: b.stdout });
+  t.equal(a.code, b.code, `tsvctl ${args.join(' ')} exits like sv (${b.code})`);
+  t.equal(a.stderr, b.stderr.replace(/^sv:/gm, 'tsvctl:'), 'same stderr');
+  return a.stdout;
+}
+
+t.test('bad input: no such dir, no supervise/, bad status, usage', { skip: HAVE_RUNIT ? false : 'runit (runsv, sv) is not installed' }, async (t) => {
+  const root = ctlRoot(t);
+  makeService(root, 'plain', { run: TRAP_RUN });
+  t.equal(await compare(t, ['status', './nope'], { cwd: root }), 'fail: ./nope: unable to change to service directory: file does not exist\n');
+  await compare(t, ['status', 'nope', 'nope2'], { env: ctlEnv({ SVDIR: root }) });
+  t.equal(await compare(t, ['status', './plain'], { cwd: root }), 'warning: ./plain: unable to open supervise/ok: file does not exist\n');
+  writeFileSync(join(root, 'afile'), '');
+  t.equal(await compare(t, ['status', './afile'], { cwd: root }), 'fail: ./afile: unable to change to service directory: not a directory\n');
+
+  // a supervise/ok with a reader, but a status of the wrong size
+  const bad = makeService(root, 'bad', { run: TRAP_RUN });
+  mkdirSync(join(bad, 'supervise'));
+  execFileSync('mkfifo', [join(bad, 'supervise', 'ok')]);
+  const reader = openSync(join(bad, 'supervise', 'ok'), fsc.O_RDONLY | fsc.O_NONBLOCK);
+  t.teardown(() => closeSync(reader));
+  writeFileSync(join(bad, 'supervise', 'status'), 'short');
+  t.equal(await compare(t, ['status', './bad'], { cwd: root }), 'warning: ./bad: unable to read supervise/status: bad format\n');
+
+  // usage: no command, no service, unknown command, illegal option
+  for (const args of [[], ['status'], ['bogus', './plain'], ['-x', 'status', './plain'], ['-w']]) {
+    const [a, b] = await Promise.all([tsvctl(args, { cwd: root }), sv(args, { cwd: root })]);
+    t.equal(a.code, 100, `tsvctl ${args.join(' ')}: usage, 100`);
+    t.equal(b.code, 100);
+    t.equal(a.stderr, b.stderr.replace(/\bsv\b/g, 'tsvctl'), `usage text for ${args.join(' ')}`);
+    t.equal(a.stdout, '');
+  }
+  const v = await tsvctl(['-V']);
+  t.equal(v.code, 100);
+  t.match(v.stderr, /^tsvctl \d+\.\d+\.\d+\nusage: tsvctl \[-v\] \[-w sec\] command service \.\.\.\n\n$/);
+});

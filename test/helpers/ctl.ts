@@ -1,0 +1,136 @@
+// Helpers for tsvctl's tests: service directories, a real runsv (or tsv) supervising them in
+// its own process group (killed with everything below the test dir when the test ends), the
+// 20-byte status, and comparing status lines with sv's (the seconds may differ by one).
+import { chmodSync, closeSync, constants as fsc, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { decodeStatus, type StatusRecord } from '@tsv/core';
+import { bin, run, spawnTracked, testPath, tmpdir, waitFor, type RunResult, type Teardownable, type Tracked } from './index.js';
+
+/** Is program on PATH? */
+export function onPath(program: string): boolean {
+  return (process.env.PATH ?? '/usr/bin:/bin').split(':').some((d) => existsSync(join(d || '.', program)));
+}
+
+/** Is tsv built (helper package packages/supervise)? */
+export function tsvBuilt(): boolean {
+  return existsSync(join(dirname(bin('tsv')), '..', '..', 'packages', 'supervise', 'dist', 'cli', 'tsv.js'));
+}
+
+/** Files of a service: relative path -> content (executable when it starts with `#!`). */
+export type Files = Record<string, string>;
+
+/** Write a service dir root/name; returns its path. */
+export function makeService(root: string, name: string, files: Files): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [rel, content] of Object.entries(files)) {
+    const p = join(dir, rel);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, content);
+    if (content.startsWith('#!')) chmodSync(p, 0o755);
+  }
+  return dir;
+}
+
+/** A run script that traps USR1 (writes got-usr1) and sleeps in the foreground shell. */
+export const TRAP_RUN = '#!/bin/sh\ntrap "echo usr1 > got-usr1" USR1\ntrap "exit 0" TERM\nwhile :; do sleep 0.05; done\n';
+/** A logger that reads its stdin away. */
+export const CAT_LOG = '#!/bin/sh\nexec cat >/dev/null\n';
+
+/** A temp dir whose processes (by cwd below it) are SIGKILLed when the test ends. */
+export function ctlRoot(t: Teardownable): string {
+  const root = tmpdir(t, 'tsv-ctl-');
+  t.teardown(() => killUnder(root));
+  return root;
+}
+
+/** SIGKILL every process whose cwd is root or below it. */
+export function killUnder(root: string): void {
+  for (const n of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(n) || Number(n) === process.pid) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${n}/cwd`);
+      if (cwd === root || cwd.startsWith(`${root}/`)) process.kill(Number(n), 'SIGKILL');
+    } catch {
+      // gone, or not ours
+    }
+  }
+}
+
+/** Is a supervisor reading dir/supervise/ok? */
+export function okAlive(dir: string): boolean {
+  try {
+    closeSync(openSync(join(dir, 'supervise', 'ok'), fsc.O_WRONLY | fsc.O_NONBLOCK));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The 20-byte status of dir, or undefined. */
+export function status(dir: string): StatusRecord | undefined {
+  try {
+    return decodeStatus(readFileSync(join(dir, 'supervise', 'status')));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Wait until dir's service runs (and its logger, when it has log/). */
+export async function waitRunning(dir: string, what = dir): Promise<StatusRecord> {
+  const hasLog = existsSync(join(dir, 'log'));
+  return waitFor(
+    () => {
+      const s = status(dir);
+      if (s === undefined || s.state !== 'run' || s.pid === 0) return undefined;
+      if (hasLog) {
+        const l = status(join(dir, 'log'));
+        if (l === undefined || l.state !== 'run') return undefined;
+      }
+      return s;
+    },
+    15_000,
+    `${what} running`,
+  );
+}
+
+/** Start a supervisor (runsv or tsv) on dir in its own process group; waits for supervise/ok
+ * and, unless dir has a `down` file, for the service to run. */
+export async function supervise(t: Teardownable, program: 'runsv' | 'tsv', dir: string): Promise<Tracked> {
+  const cmd = program === 'tsv' ? bin('tsv') : 'runsv';
+  const tr = spawnTracked(t, cmd, [dir], { detached: true, cwd: dirname(dir), env: { ...process.env, PATH: testPath() } });
+  await waitFor(() => okAlive(dir) && (existsSync(join(dir, 'log')) ? okAlive(join(dir, 'log')) : true), 15_000, `${program} on ${dir}`);
+  if (!existsSync(join(dir, 'down'))) await waitRunning(dir);
+  return tr;
+}
+
+/** The environment tests run tsvctl and sv in. */
+export function ctlEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: testPath() };
+  delete env.SVDIR;
+  delete env.SVWAIT;
+  delete env.NO_COLOR;
+  return { ...env, ...extra };
+}
+
+/** Run tsvctl. */
+export function tsvctl(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+  return run(bin('tsvctl'), args, { cwd: opts.cwd, env: opts.env ?? ctlEnv(), timeoutMs: opts.timeoutMs ?? 30_000 });
+}
+
+/** Run runit's sv. */
+export function sv(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  return run('sv', args, { cwd: opts.cwd, env: opts.env ?? ctlEnv() });
+}
+
+/** Do two status outputs agree, except for seconds fields differing by at most one? With a
+ * third output (b taken before a, after taken after it), a's seconds may be anything from b's
+ * minus one to after's plus one: a slow start of one tool under load is no mismatch. */
+export function sameStatus(a: string, b: string, after: string = b): boolean {
+  const re = /(\d+)s\b/g;
+  const partsA = a.split(re);
+  const partsB = b.split(re);
+  const partsC = after.split(re);
+  if (partsA.length !== partsB.length || partsA.length !== partsC.length) return false;
+  return partsA.every((p, i) => (i % 2 === 1 ? Number(p) >= Number(partsB[i]) - 1 && Number(p) <= Number(partsC[i]) + 1 : p === partsB[i] && p === partsC[i]));
+}
