@@ -4,9 +4,9 @@
 // loses no line. We stop and restart rather than adopt: a process cannot wait() on a non-child,
 // cannot get at the old log pipe (it died with the old supervisor), and cannot learn an orphan's
 // exit status; see docs/tsvscan.md ("Takeover").
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { SERVICE, SUPERVISE, ToolError, decodeExtraStatus, errstr, pidsInGroup, procStat } from '@tsv/core';
+import { SERVICE, SUPERVISE, ToolError, decodeExtraStatus, errstr, procStat } from '@tsv/core';
 
 /** Timing of a takeover (ms); every field has a default. */
 export interface TakeoverTimes {
@@ -161,21 +161,49 @@ function orphanAlive(o: Orphan): boolean {
   return st !== undefined && live(st.state) && st.startTicks === o.startTicks;
 }
 
-/** Are the orphan and every member of the group it led gone? (The group is scanned only once the
- * leader is gone: a /proc scan per poll would be costly with many services.) */
+/** Are the orphan and every member of the group it led gone? (The group is looked at only once
+ * the leader is gone.) */
 function orphanGone(o: Orphan): boolean {
   if (orphanAlive(o)) return false;
-  return o.pgid === 0 || pidsInGroup(o.pgid).length === 0;
+  return o.pgid === 0 || !groupHasMembers(o.pgid);
+}
+
+/** Live pids per process group from one /proc scan, shared for GROUP_SNAPSHOT_MS by every
+ * takeover in progress: tsvscan restarting after a SIGKILL takes over hundreds of services at
+ * once, and a /proc scan per service per poll would cost O(services x processes). */
+let groupSnapshot: { at: number; members: Map<number, number> } | undefined;
+const GROUP_SNAPSHOT_MS = 50;
+
+/** Has process group pgid a live member (per a /proc scan at most GROUP_SNAPSHOT_MS old)? */
+function groupHasMembers(pgid: number): boolean {
+  const now = Date.now();
+  if (groupSnapshot === undefined || now - groupSnapshot.at > GROUP_SNAPSHOT_MS) {
+    const members = new Map<number, number>();
+    let names: string[] = [];
+    try {
+      names = readdirSync('/proc');
+    } catch {
+      // no /proc: nothing to count
+    }
+    for (const n of names) {
+      if (n.charCodeAt(0) < 48 || n.charCodeAt(0) > 57) continue;
+      const st = procStat(Number(n));
+      if (st !== undefined && live(st.state)) members.set(st.pgrp, (members.get(st.pgrp) ?? 0) + 1);
+    }
+    groupSnapshot = { at: Date.now(), members };
+  }
+  return (groupSnapshot.members.get(pgid) ?? 0) > 0;
 }
 
 /** Send sig to the orphan (after checking its identity again) and to its process group while
  * that group has members. EPERM means we cannot stop it: a ToolError. */
 function signalOrphan(o: Orphan, sig: NodeJS.Signals): void {
   const targets: number[] = [];
-  if (orphanAlive(o)) targets.push(o.pid);
+  const leaderAlive = orphanAlive(o);
+  if (leaderAlive) targets.push(o.pid);
   // why: a process group id cannot be handed out while the group has a member, so a group with
-  // members is still the one the orphan led (never our own: the orphan is not us).
-  if (o.pgid !== 0 && pidsInGroup(o.pgid).length > 0) targets.push(-o.pgid);
+  // members (the live leader itself, or others seen by a scan) is still the one the orphan led.
+  if (o.pgid !== 0 && (leaderAlive || groupHasMembers(o.pgid))) targets.push(-o.pgid);
   for (const t of targets) {
     try {
       process.kill(t, sig);

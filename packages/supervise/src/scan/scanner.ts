@@ -1,0 +1,300 @@
+// The scanner's table of services: one hosted supervisor per service directory, keyed by the
+// directory's identity. Starts, retries, renames and stops them as reconcile decides; a failure
+// of one service (an exception, a refused lock, a vanished directory) is contained to its slot.
+import { closeSync, constants as fsc, fstatSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { errstr, ToolError } from '@tsv/core';
+import { identityKey, type Listing } from './listing.js';
+import { reconcile, retryDelayMs, type KnownService, type Phase } from './reconcile.js';
+
+/** What the scanner needs of a supervisor (the Supervisor class satisfies it). */
+export interface HostedSupervisor {
+  start(): Promise<void>;
+  shutdown(): Promise<void>;
+  readonly exited: Promise<void>;
+  ownsPid(pid: number): boolean;
+  servicePgid(): number;
+}
+
+/** Builds the supervisor of one service: dir is the path to use for every file access (a
+ * /proc/self/fd path that survives renames), name the entry's current name (for messages). */
+export type SupervisorFactory = (dir: string, name: string) => HostedSupervisor;
+
+/** One service the scanner tracks. */
+interface Slot {
+  key: string;
+  name: string;
+  phase: Phase;
+  sup: HostedSupervisor | undefined;
+  /** an open descriptor of the service directory, held while a supervisor runs */
+  dirFd: number;
+  failures: number;
+  /** Date.now() when a failed slot may be retried */
+  retryAt: number;
+  retryDue: boolean;
+  /** last warning printed for this slot (repeats are not printed again) */
+  lastWarning: string | undefined;
+  /** the running start or stop, so operations on one slot never overlap */
+  busy: Promise<void> | undefined;
+}
+
+/** Hooks the scanner calls into the rest of tsvscan. */
+export interface ScannerHooks {
+  /** print a warning (the message only; the caller adds `tsvscan DIR: warning: `) */
+  warn(message: string): void;
+  /** the scan directory should be read again (a stop completed, a retry is due) */
+  rescan(): void;
+  /** a service's supervisor started (its run is up): note its process group */
+  serviceStarted(key: string): void;
+  /** the service's supervisor is shut down: kill what it left behind (daemons) */
+  serviceStopped(key: string): Promise<void>;
+}
+
+/** The table of hosted supervisors of one scan directory. */
+export class Scanner {
+  private readonly slots = new Map<string, Slot>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** when retryTimer fires (Date.now() ms) */
+  private retryTimerAt = 0;
+  private closing = false;
+
+  constructor(
+    /** the scan directory (absolute) */
+    private readonly dir: string,
+    private readonly factory: SupervisorFactory,
+    private readonly hooks: ScannerHooks,
+  ) {}
+
+  /** Number of tracked services (any phase). */
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** Phase of every tracked service, by name (for tests and diagnostics). */
+  phases(): Map<string, Phase> {
+    return new Map([...this.slots.values()].map((s) => [s.name, s.phase]));
+  }
+
+  /** Does any hosted supervisor own pid (a process libuv spawned and will wait for)? */
+  ownsPid(pid: number): boolean {
+    for (const s of this.slots.values()) if (s.sup?.ownsPid(pid)) return true;
+    return false;
+  }
+
+  /** The current service process group of every running supervisor (0 when none), by key. */
+  servicePgids(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const s of this.slots.values()) {
+      if (s.sup === undefined || s.phase !== 'up') continue;
+      try {
+        out.set(s.key, s.sup.servicePgid());
+      } catch {
+        // a supervisor that throws here simply contributes nothing
+      }
+    }
+    return out;
+  }
+
+  /** The current service process group of one running supervisor (undefined when none). */
+  servicePgidOf(key: string): number | undefined {
+    const s = this.slots.get(key);
+    if (s?.sup === undefined || s.phase !== 'up') return undefined;
+    try {
+      return s.sup.servicePgid();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Mark every failed service due for a retry (HUP). */
+  retryAllNow(): void {
+    for (const s of this.slots.values()) if (s.phase === 'failed') s.retryDue = true;
+  }
+
+  /** Apply a fresh listing of the scan directory. */
+  apply(listing: Listing): void {
+    if (this.closing) return;
+    const known = new Map<string, KnownService>();
+    for (const s of this.slots.values()) known.set(s.key, { name: s.name, phase: s.phase, retryDue: s.retryDue });
+    const actions = reconcile(known, listing.services);
+    for (const e of actions.rename) {
+      const s = this.slots.get(e.key);
+      if (s !== undefined) s.name = e.name;
+    }
+    for (const key of actions.stop) this.stop(key);
+    for (const e of actions.start) {
+      const slot: Slot = { key: e.key, name: e.name, phase: 'starting', sup: undefined, dirFd: -1, failures: 0, retryAt: 0, retryDue: false, lastWarning: undefined, busy: undefined };
+      this.slots.set(e.key, slot);
+      this.launch(slot);
+    }
+    for (const key of actions.retry) {
+      const s = this.slots.get(key);
+      if (s === undefined) continue;
+      s.phase = 'starting';
+      s.retryDue = false;
+      this.launch(s);
+    }
+  }
+
+  /** Stop every service (in parallel) and forget them; resolves true when every shutdown
+   * completed without error. */
+  async closeAll(): Promise<boolean> {
+    this.closing = true;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    const results = await Promise.all([...this.slots.keys()].map((k) => this.stopAndWait(k)));
+    return results.every(Boolean);
+  }
+
+  /** Run op as the slot's next operation (after the one in progress). */
+  private enqueue(slot: Slot, op: () => Promise<void>): Promise<void> {
+    const next = (slot.busy ?? Promise.resolve()).then(op, op);
+    slot.busy = next;
+    void next.finally(() => {
+      if (slot.busy === next) slot.busy = undefined;
+    });
+    return next;
+  }
+
+  /** Start the slot's supervisor in the background; failures are contained and reported. */
+  private launch(slot: Slot): void {
+    void this.enqueue(slot, () =>
+      this.startSlot(slot).catch((e: unknown) => {
+        // why: an unexpected exception while starting one service is that service's failure.
+        if (slot.sup === undefined) this.closeFd(slot);
+        this.fail(slot, `unable to supervise ${slot.name}: ${describe(e)}`);
+      }),
+    );
+  }
+
+  /** Open the directory, build and start its supervisor. */
+  private async startSlot(slot: Slot): Promise<void> {
+    if (this.slots.get(slot.key) !== slot || slot.phase !== 'starting') return;
+    let fd: number;
+    try {
+      // why: the supervisor reaches its files through /proc/self/fd/N, so a rename of the
+      // directory (same inode) changes nothing for it, as runsv's chdir does for runit.
+      fd = openSync(join(this.dir, slot.name), fsc.O_RDONLY | fsc.O_DIRECTORY);
+    } catch (e) {
+      // why: a directory that vanished between the scan and here is simply gone.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return this.forget(slot, true);
+      return this.fail(slot, `unable to open ${slot.name}: ${errstr(e)}`);
+    }
+    const st = fstatSync(fd, { bigint: true });
+    if (identityKey(st) !== slot.key) {
+      // why: the name now leads to another directory (replaced since the scan): rescan.
+      closeSync(fd);
+      return this.forget(slot, true);
+    }
+    slot.dirFd = fd;
+    let sup: HostedSupervisor;
+    try {
+      sup = this.factory(`/proc/self/fd/${fd}`, slot.name);
+      slot.sup = sup;
+      await sup.start();
+    } catch (e) {
+      slot.sup = undefined;
+      this.closeFd(slot);
+      return this.fail(slot, `unable to supervise ${slot.name}: ${describe(e)}`);
+    }
+    if (this.slots.get(slot.key) !== slot || slot.phase !== 'starting') return;
+    slot.phase = 'up';
+    slot.failures = 0;
+    slot.lastWarning = undefined;
+    this.hooks.serviceStarted(slot.key);
+    void sup.exited.then(
+      () => this.supervisorExited(slot, sup),
+      () => this.supervisorExited(slot, sup),
+    );
+  }
+
+  /** A supervisor ended without being asked to (it gave up): retry later, like runsvdir. */
+  private supervisorExited(slot: Slot, sup: HostedSupervisor): void {
+    if (slot.sup !== sup || slot.phase !== 'up') return;
+    slot.sup = undefined;
+    this.closeFd(slot);
+    this.fail(slot, `supervisor of ${slot.name} exited`);
+  }
+
+  /** Mark the slot failed, report once, and arm the retry timer. */
+  private fail(slot: Slot, message: string): void {
+    if (this.slots.get(slot.key) !== slot) return;
+    if (slot.phase === 'stopping') return this.forget(slot, false);
+    slot.phase = 'failed';
+    slot.failures += 1;
+    slot.retryAt = Date.now() + retryDelayMs(slot.failures);
+    if (message !== slot.lastWarning) this.hooks.warn(message);
+    slot.lastWarning = message;
+    this.armRetry();
+  }
+
+  /** Drop a slot from the table (optionally asking for a rescan). */
+  private forget(slot: Slot, rescan: boolean): void {
+    if (this.slots.get(slot.key) === slot) this.slots.delete(slot.key);
+    this.closeFd(slot);
+    if (rescan && !this.closing) this.hooks.rescan();
+  }
+
+  /** Close the slot's directory descriptor, if open. */
+  private closeFd(slot: Slot): void {
+    if (slot.dirFd < 0) return;
+    try {
+      closeSync(slot.dirFd);
+    } catch {
+      // already closed
+    }
+    slot.dirFd = -1;
+  }
+
+  /** One timer for the earliest retry; none at all while nothing has failed. */
+  private armRetry(): void {
+    if (this.closing) return;
+    let first = Infinity;
+    for (const s of this.slots.values()) if (s.phase === 'failed' && !s.retryDue) first = Math.min(first, s.retryAt);
+    if (first === Infinity || (this.retryTimer !== undefined && this.retryTimerAt <= first)) return;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimerAt = first;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      const now = Date.now();
+      for (const s of this.slots.values()) if (s.phase === 'failed' && s.retryAt <= now) s.retryDue = true;
+      this.armRetry();
+      this.hooks.rescan();
+    }, Math.max(0, first - Date.now()));
+  }
+
+  /** Stop a service that left the directory (in the background). */
+  private stop(key: string): void {
+    void this.stopAndWait(key);
+  }
+
+  /** Stop a service: shut its supervisor down, then what it left behind; true when clean. */
+  private async stopAndWait(key: string): Promise<boolean> {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return true;
+    slot.phase = 'stopping';
+    let clean = true;
+    await this.enqueue(slot, async () => {
+      const sup = slot.sup;
+      if (sup !== undefined) {
+        // why: in parallel: a daemon of the service may hold the log pipe's write end, and the
+        // logger (hence shutdown) would wait for EOF forever.
+        const strays = this.hooks.serviceStopped(slot.key);
+        try {
+          await sup.shutdown();
+        } catch (e) {
+          clean = false;
+          this.hooks.warn(`unable to stop ${slot.name}: ${describe(e)}`);
+        }
+        await strays;
+      }
+      slot.sup = undefined;
+      this.forget(slot, true);
+    });
+    return clean;
+  }
+}
+
+/** One line for an error from a supervisor: a ToolError's message, else the djb text. */
+function describe(e: unknown): string {
+  return e instanceof ToolError ? e.message : errstr(e);
+}
