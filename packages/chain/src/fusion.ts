@@ -31,7 +31,7 @@ function wrapperOf(rp: string): WrapperName | undefined {
   const slash = rp.lastIndexOf('/');
   if (dir === undefined || rp.slice(0, slash) !== dir) return undefined;
   const base = rp.slice(slash + 1);
-  return WRAPPER_NAMES.find((n) => base === `${n}.js`);
+  return WRAPPER_NAMES.find((n) => base === `${n}.cjs`);
 }
 
 /** Could the current credentials execute path (a regular file with an x bit for us)? */

@@ -2,6 +2,7 @@
 // only the CLI layer (runMain) prints and picks the exit code.
 import { writeSync } from 'node:fs';
 import { errstr } from './errstr.js';
+import { ENV } from './names.js';
 
 /** An error meant for the user: one line, a level, and the exit code the tool must return. */
 export class ToolError extends Error {
@@ -63,8 +64,19 @@ export function report(prog: string, err: unknown): number {
   return 111;
 }
 
+/** Put NODE_EXTRA_CA_CERTS back into env when the launcher parked it (see bin/*.js): this
+ * process makes no TLS connection and skipped loading the certificates, but the programs it
+ * spawns or execs must see the environment they were given. */
+export function unparkEnv(env: NodeJS.ProcessEnv = process.env): void {
+  const parked = env[ENV.extraCaCerts];
+  if (parked === undefined) return;
+  env.NODE_EXTRA_CA_CERTS = parked;
+  delete env[ENV.extraCaCerts];
+}
+
 /** Run a CLI main function; print any error runit-style and exit with the right code. */
 export function runMain(prog: string, main: () => number | Promise<number>): void {
+  unparkEnv();
   let result: number | Promise<number>;
   try {
     result = main();

@@ -52,7 +52,9 @@ interface Addon {
   RLIMIT: RlimitResources;
 }
 
-const addon = createRequire(import.meta.url)('../build/Release/tsv_native.node') as Addon;
+// why by package name (exports "./addon"): the executables are bundled into one file each, away
+// from this module, and a path relative to import.meta.url would no longer point at the addon.
+const addon = createRequire(import.meta.url)('@tsv/native/addon') as Addon;
 
 /** Replace this process with path (argv, envp). Clears close-on-exec on keepFds, makes fds 0-2
  * blocking and inheritable, resets ignored signals to default and empties the signal mask.

@@ -447,7 +447,8 @@ function now(): Now {
 
 /** process.kill without throwing (the process may be gone already). */
 function kill(pid: number, sig: NodeJS.Signals): void {
-  if (pid === 0 || pid === -0 || pid === process.pid || pid === -process.pid) return;
+  // why: 0 and -0 would signal our own process group, as would our own pid
+  if (pid === 0 || pid === process.pid || pid === -process.pid) return;
   try {
     process.kill(pid, sig);
   } catch {
@@ -466,13 +467,25 @@ function closeFds(fds: readonly number[] | null): void {
   }
 }
 
+/** Descriptors that must stay free below a lowered NOFILE during a spawn: libuv's exec-error
+ * pipe, and files the threadpool may open meanwhile for other services. */
+const NOFILE_MARGIN = 32;
+
 /** Put the soft NOFILE back to what the supervisor was started with, for the next spawn
- * (Node raised it at start-up); returns the raised value to restore, or undefined. */
+ * (Node raised it at start-up); returns the raised value to restore, or undefined. When this
+ * process already uses descriptors up to near that limit (tsvscan with hundreds of services),
+ * the limit stays raised and the child inherits it: lowering it would make the spawn itself, and
+ * every other service's file operations meanwhile, fail with EMFILE (see docs/tsvscan.md). */
 function lowerNofile(soft: number | undefined): number | undefined {
   if (soft === undefined) return undefined;
   try {
     const cur = getrlimit(RLIMIT.NOFILE);
     if (cur.soft === soft) return undefined;
+    // why: a new descriptor gets the lowest free number, so opening one tells whether the next
+    // NOFILE_MARGIN descriptors would still fit under the lowered limit.
+    const probe = openSync('/dev/null', fsc.O_RDONLY);
+    closeSync(probe);
+    if (probe + NOFILE_MARGIN >= soft) return undefined;
     setrlimit(RLIMIT.NOFILE, Math.min(soft, cur.hard), cur.hard);
     return cur.soft;
   } catch {
