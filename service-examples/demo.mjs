@@ -16,7 +16,9 @@ if (!existsSync(dest)) {
     if (statSync(join(here, name)).isDirectory()) cpSync(join(here, name), join(dest, name), { recursive: true });
   }
 }
-const rel = relative(process.cwd(), dest) || '.';
+const relPath = relative(process.cwd(), dest) || '.';
+// why './': like sv, tsvctl looks a bare name up in $SVDIR; a path must start with '.' or '/'
+const rel = relPath.startsWith('.') || relPath.startsWith('/') ? relPath : `./${relPath}`;
 process.stdout.write(`tsv demo: supervising ${rel}/* with tsvscan (Ctrl-C stops everything).
 In another terminal, from ${process.cwd()}:
   export PATH="${binDir}:$PATH"
