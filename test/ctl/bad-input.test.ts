@@ -1,24 +1,10 @@
 // Bad input to tsvctl, side by side with runit's sv: no such dir, a file, no supervise/, a bad
 // status file, usage errors (no command, no service, unknown command, bad option) and -V.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants as fsc, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ctlEnv, ctlRoot, makeService, onPath, sameStatus, sv, TRAP_RUN, tsvctl } from '../helpers/ctl.js';
-
-const HAVE_RUNIT = onPath('runsv') && onPath('sv');
-
-/** Run `status` with sv, tsvctl, sv again; assert the same output (tsvctl's seconds between
- * the two sv runs', +-1) and exit code. */
-async function compare(t: Test, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const b = await sv(args, opts);
-  const a = await tsvctl(args, opts);
-  const c = await sv(args, opts);
-  t.ok(sameStatus(a.stdout, b.stdout, c.stdout), `tsvctl ${args.join(' ')} prints what sv prints`, { found: a.stdout, wanted: b.stdout });
-  t.equal(a.code, b.code, `tsvctl ${args.join(' ')} exits like sv (${b.code})`);
-  t.equal(a.stderr, b.stderr.replace(/^sv:/gm, 'tsvctl:'), 'same stderr');
-  return a.stdout;
-}
+import { compareWithSv as compare, ctlEnv, ctlRoot, HAVE_RUNIT, makeService, sv, TRAP_RUN, tsvctl } from '../helpers/ctl.js';
 
 t.test('bad input: no such dir, no supervise/, bad status, usage', { skip: HAVE_RUNIT ? false : 'runit (runsv, sv) is not installed' }, async (t) => {
   const root = ctlRoot(t);

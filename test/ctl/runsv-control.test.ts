@@ -2,9 +2,8 @@
 // sv prints), restart that waits for the new process, stop/start, the skip rule, exit.
 import t from 'tap';
 import { alive } from '../helpers/index.js';
-import { CAT_LOG, ctlRoot, makeService, okAlive, onPath, status, supervise, TRAP_RUN, tsvctl } from '../helpers/ctl.js';
+import { CAT_LOG, ctlRoot, HAVE_RUNIT, makeService, okAlive, status, supervise, TRAP_RUN, tsvctl } from '../helpers/ctl.js';
 
-const HAVE_RUNIT = onPath('runsv') && onPath('sv');
 const skip = HAVE_RUNIT ? false : 'runit (runsv, sv) is not installed';
 
 t.test('up, down, once, restart, exit with -w', { skip }, async (t) => {

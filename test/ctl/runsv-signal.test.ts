@@ -5,9 +5,8 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../helpers/index.js';
-import { ctlEnv, ctlRoot, makeService, onPath, status, supervise, TRAP_RUN, tsvctl } from '../helpers/ctl.js';
+import { ctlEnv, ctlRoot, HAVE_RUNIT, makeService, status, supervise, TRAP_RUN, tsvctl } from '../helpers/ctl.js';
 
-const HAVE_RUNIT = onPath('runsv') && onPath('sv');
 const skip = HAVE_RUNIT ? false : 'runit (runsv, sv) is not installed';
 
 t.test('kill USR1 (signal form), sv kill, signal names and numbers', { skip }, async (t) => {

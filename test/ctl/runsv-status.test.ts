@@ -1,23 +1,9 @@
 // tsvctl status against a real runsv: the same lines as runit's sv prints for the same service
 // (byte for byte, the seconds may differ by one), name resolution (./x, /abs, x/, SVDIR), and
 // --json and the table on a terminal.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { run, waitFor } from '../helpers/index.js';
-import { CAT_LOG, ctlEnv, ctlRoot, makeService, onPath, sameStatus, status, supervise, sv, TRAP_RUN, tsvctl } from '../helpers/ctl.js';
-
-const HAVE_RUNIT = onPath('runsv') && onPath('sv');
-
-/** Run `status` with sv, tsvctl, sv again; assert the same output (tsvctl's seconds between
- * the two sv runs', +-1) and exit code. */
-async function compare(t: Test, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const b = await sv(args, opts);
-  const a = await tsvctl(args, opts);
-  const c = await sv(args, opts);
-  t.ok(sameStatus(a.stdout, b.stdout, c.stdout), `tsvctl ${args.join(' ')} prints what sv prints`, { found: a.stdout, wanted: b.stdout });
-  t.equal(a.code, b.code, `tsvctl ${args.join(' ')} exits like sv (${b.code})`);
-  t.equal(a.stderr, b.stderr.replace(/^sv:/gm, 'tsvctl:'), 'same stderr');
-  return a.stdout;
-}
+import { CAT_LOG, compareWithSv as compare, ctlEnv, ctlRoot, HAVE_RUNIT, makeService, onPath, status, supervise, sv, TRAP_RUN, tsvctl } from '../helpers/ctl.js';
 
 t.test('status lines match sv byte for byte', { skip: HAVE_RUNIT ? false : 'runit (runsv, sv) is not installed' }, async (t) => {
   const root = ctlRoot(t);

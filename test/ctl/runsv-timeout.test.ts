@@ -4,9 +4,8 @@ import t from 'tap';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alive, waitFor } from '../helpers/index.js';
-import { ctlEnv, ctlRoot, makeService, onPath, status, supervise, TRAP_RUN, tsvctl } from '../helpers/ctl.js';
+import { ctlEnv, ctlRoot, HAVE_RUNIT, makeService, status, supervise, TRAP_RUN, tsvctl } from '../helpers/ctl.js';
 
-const HAVE_RUNIT = onPath('runsv') && onPath('sv');
 const skip = HAVE_RUNIT ? false : 'runit (runsv, sv) is not installed';
 
 t.test('timeout: and kill: lines, exit codes, the check script', { skip }, async (t) => {

@@ -1,10 +1,14 @@
 // Helpers for tsvctl's tests: service directories, a real runsv (or tsv) supervising them in
 // its own process group (killed with everything below the test dir when the test ends), the
 // 20-byte status, and comparing status lines with sv's (the seconds may differ by one).
-import { chmodSync, closeSync, constants as fsc, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import type { Test } from 'tap';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { decodeStatus, type StatusRecord } from '@tsv/core';
-import { bin, run, spawnTracked, testPath, tmpdir, waitFor, type RunResult, type Teardownable, type Tracked } from './index.js';
+import type { StatusRecord } from '@tsv/core';
+import { bin, run, spawnTracked, testPath, waitFor, type RunResult, type Teardownable, type Tracked } from './index.js';
+import { killedRoot, okAlive, status } from './services.js';
+
+export { makeService, okAlive, status, type ServiceFiles as Files } from './services.js';
 
 /** Is program on PATH? */
 export function onPath(program: string): boolean {
@@ -16,22 +20,6 @@ export function tsvBuilt(): boolean {
   return existsSync(join(dirname(bin('tsv')), '..', '..', 'packages', 'supervise', 'dist', 'cli', 'tsv.js'));
 }
 
-/** Files of a service: relative path -> content (executable when it starts with `#!`). */
-export type Files = Record<string, string>;
-
-/** Write a service dir root/name; returns its path. */
-export function makeService(root: string, name: string, files: Files): string {
-  const dir = join(root, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [rel, content] of Object.entries(files)) {
-    const p = join(dir, rel);
-    mkdirSync(dirname(p), { recursive: true });
-    writeFileSync(p, content);
-    if (content.startsWith('#!')) chmodSync(p, 0o755);
-  }
-  return dir;
-}
-
 /** A run script that traps USR1 (writes got-usr1) and sleeps in the foreground shell. */
 export const TRAP_RUN = '#!/bin/sh\ntrap "echo usr1 > got-usr1" USR1\ntrap "exit 0" TERM\nwhile :; do sleep 0.05; done\n';
 /** A logger that reads its stdin away. */
@@ -39,41 +27,7 @@ export const CAT_LOG = '#!/bin/sh\nexec cat >/dev/null\n';
 
 /** A temp dir whose processes (by cwd below it) are SIGKILLed when the test ends. */
 export function ctlRoot(t: Teardownable): string {
-  const root = tmpdir(t, 'tsv-ctl-');
-  t.teardown(() => killUnder(root));
-  return root;
-}
-
-/** SIGKILL every process whose cwd is root or below it. */
-export function killUnder(root: string): void {
-  for (const n of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(n) || Number(n) === process.pid) continue;
-    try {
-      const cwd = readlinkSync(`/proc/${n}/cwd`);
-      if (cwd === root || cwd.startsWith(`${root}/`)) process.kill(Number(n), 'SIGKILL');
-    } catch {
-      // gone, or not ours
-    }
-  }
-}
-
-/** Is a supervisor reading dir/supervise/ok? */
-export function okAlive(dir: string): boolean {
-  try {
-    closeSync(openSync(join(dir, 'supervise', 'ok'), fsc.O_WRONLY | fsc.O_NONBLOCK));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The 20-byte status of dir, or undefined. */
-export function status(dir: string): StatusRecord | undefined {
-  try {
-    return decodeStatus(readFileSync(join(dir, 'supervise', 'status')));
-  } catch {
-    return undefined;
-  }
+  return killedRoot(t, 'tsv-ctl-');
 }
 
 /** Wait until dir's service runs (and its logger, when it has log/). */
@@ -133,4 +87,19 @@ export function sameStatus(a: string, b: string, after: string = b): boolean {
   const partsC = after.split(re);
   if (partsA.length !== partsB.length || partsA.length !== partsC.length) return false;
   return partsA.every((p, i) => (i % 2 === 1 ? Number(p) >= Number(partsB[i]) - 1 && Number(p) <= Number(partsC[i]) + 1 : p === partsB[i] && p === partsC[i]));
+}
+
+/** Are runit's runsv and sv installed (the peers tsvctl is compared with)? */
+export const HAVE_RUNIT = onPath('runsv') && onPath('sv');
+
+/** Run `status` with sv, tsvctl, sv again; assert the same output (tsvctl's seconds between
+ * the two sv runs', +-1) and exit code. */
+export async function compareWithSv(t: Test, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  const b = await sv(args, opts);
+  const a = await tsvctl(args, opts);
+  const c = await sv(args, opts);
+  t.ok(sameStatus(a.stdout, b.stdout, c.stdout), `tsvctl ${args.join(' ')} prints what sv prints`, { found: a.stdout, wanted: b.stdout });
+  t.equal(a.code, b.code, `tsvctl ${args.join(' ')} exits like sv (${b.code})`);
+  t.equal(a.stderr, b.stderr.replace(/^sv:/gm, 'tsvctl:'), 'same stderr');
+  return a.stdout;
 }

@@ -1,5 +1,5 @@
 // tsvlog never loses a line: full disk, directory removed, permissions; read-only dirs.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, writeFileSync, unlinkSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,17 +17,25 @@ function mountTmpfs(t: Teardownable, dir: string, opts: string): boolean {
   return true;
 }
 
-t.test('a full file system: pause, warn, resume, nothing lost', async (t) => {
-  const dir = tmpdir(t);
-  const mnt = join(dir, 'mnt');
+/** A 64k tmpfs mounted on a fresh dir (mnt), holding log/ (d) with this config; undefined,
+ * after a skip, when mounting is not possible. */
+function smallDiskLog(t: Test, config: string): { mnt: string; d: string } | undefined {
+  const mnt = join(tmpdir(t), 'mnt');
   mkdirSync(mnt);
   if (!mountTmpfs(t, mnt, 'size=64k')) {
     t.skip('cannot mount a tmpfs (needs root)');
-    return;
+    return undefined;
   }
   const d = join(mnt, 'log');
   mkdirSync(d);
-  writeFileSync(join(d, 'config'), 's0\n');
+  writeFileSync(join(d, 'config'), config);
+  return { mnt, d };
+}
+
+t.test('a full file system: pause, warn, resume, nothing lost', async (t) => {
+  const disk = smallDiskLog(t, 's0\n');
+  if (disk === undefined) return;
+  const { mnt, d } = disk;
   writeFileSync(join(mnt, 'filler'), Buffer.alloc(40 * 1024, 'f'));
   const p = startLog(t, ['log'], mnt);
   const lines = Array.from({ length: 120 }, (_, i) => `${String(i).padStart(3, '0')} ${'y'.repeat(295)}\n`).join('');
@@ -42,16 +50,9 @@ t.test('a full file system: pause, warn, resume, nothing lost', async (t) => {
 });
 
 t.test('a full disk with N < n deletes old files and goes on', async (t) => {
-  const dir = tmpdir(t);
-  const mnt = join(dir, 'mnt');
-  mkdirSync(mnt);
-  if (!mountTmpfs(t, mnt, 'size=64k')) {
-    t.skip('cannot mount a tmpfs (needs root)');
-    return;
-  }
-  const d = join(mnt, 'log');
-  mkdirSync(d);
-  writeFileSync(join(d, 'config'), 's4096\nn100\nN1\n');
+  const disk = smallDiskLog(t, 's4096\nn100\nN1\n');
+  if (disk === undefined) return;
+  const { mnt, d } = disk;
   const lines = Array.from({ length: 400 }, (_, i) => `${String(i).padStart(3, '0')} ${'z'.repeat(195)}\n`).join('');
   const r = await run(bin('tsvlog'), ['log'], { cwd: mnt, input: lines, timeoutMs: 30_000 });
   t.equal(r.code, 0);

@@ -115,13 +115,16 @@ function procStatusChild(pid: number): number {
 
 /** Processes running the service's ./run (a shell) in svc. */
 function runInstances(svc: string): number[] {
-  return processesUnder(svc).filter((p) => {
+  const runs = processesUnder(svc).filter((p) => {
     try {
       return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[1] === './run' && readlinkSync(`/proc/${p}/cwd`) === svc;
     } catch {
       return false;
     }
   });
+  // why: the run shell forks for each `sleep`, and until the child execs it too reads as
+  // `/bin/sh ./run`; a child of an instance is part of that instance, not another one.
+  return runs.filter((p) => !runs.includes(procStat(p)?.ppid ?? 0));
 }
 
 for (const prog of ['tsvscan', 'tsv']) {

@@ -35,18 +35,21 @@ export function writeErr(line: string): void {
   }
 }
 
-/** Write to stdout synchronously, retrying on EAGAIN (stdout may be a non-blocking pipe). */
-export function writeOut(text: string): void {
+/** Write to stdout synchronously, retrying on EAGAIN (stdout may be a non-blocking pipe);
+ * false once the reader has gone (EPIPE or any other write error). */
+export function writeOut(text: string): boolean {
   const buf = Buffer.from(text);
   let off = 0;
   while (off < buf.length) {
     try {
       off += writeSync(1, buf, off);
     } catch (e) {
+      // why: EAGAIN on a non-blocking pipe means "later", not "gone".
       if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-      return;
+      return false;
     }
   }
+  return true;
 }
 
 /** Format a warning line: `prog: warning: message`. */

@@ -144,8 +144,11 @@ export function parseArgs(prog: string, args: readonly string[], env: NodeJS.Pro
   return o;
 }
 
-/** Parse `log`'s own options (-f, -n N, clusters like -fn20); returns the remaining words. */
-function parseLogOptions(o: CtlOptions, words: string[]): string[] {
+/** getopt's walk over words: options end at the first operand or `--`; -abc groups letters; a
+ * letter in withValue takes the rest of its word (-n20), else the next word (-n 20), and ends
+ * its group. onOption gets each letter in order, with its value (undefined when the words ran
+ * out). Returns the operands. */
+export function scanOptions(words: readonly string[], withValue: string, onOption: (letter: string, value: string | undefined) => void): string[] {
   let i = 0;
   for (; i < words.length; i++) {
     const a = words[i] as string;
@@ -156,21 +159,32 @@ function parseLogOptions(o: CtlOptions, words: string[]): string[] {
     if (a.length < 2 || a[0] !== '-') break;
     for (let j = 1; j < a.length; j++) {
       const c = a[j] as string;
-      if (c === 'f') o.follow = true;
-      else if (c === 'n') {
-        let val = a.slice(j + 1);
-        if (val === '') {
-          i++;
-          if (i >= words.length) usage(o.prog, o.lsb, `${o.prog}: option requires an argument -- n`);
-          val = words[i] as string;
-        }
-        if (!/^[0-9]+$/.test(val)) usage(o.prog, o.lsb, `${o.prog}: log: -n needs a number: ${val}`);
-        o.lines = Number(val);
-        break;
-      } else usage(o.prog, o.lsb, `${o.prog}: illegal option -- ${c}`);
+      if (!withValue.includes(c)) {
+        onOption(c, undefined);
+        continue;
+      }
+      let val: string | undefined = a.slice(j + 1);
+      if (val === '') {
+        i++;
+        val = words[i];
+      }
+      onOption(c, val);
+      break;
     }
   }
   return words.slice(i);
+}
+
+/** Parse `log`'s own options (-f, -n N, clusters like -fn20); returns the remaining words. */
+function parseLogOptions(o: CtlOptions, words: string[]): string[] {
+  return scanOptions(words, 'n', (c, val) => {
+    if (c === 'f') o.follow = true;
+    else if (c === 'n') {
+      if (val === undefined) usage(o.prog, o.lsb, `${o.prog}: option requires an argument -- n`);
+      if (!/^[0-9]+$/.test(val)) usage(o.prog, o.lsb, `${o.prog}: log: -n needs a number: ${val}`);
+      o.lines = Number(val);
+    } else usage(o.prog, o.lsb, `${o.prog}: illegal option -- ${c}`);
+  });
 }
 
 // ---- command words (runit.md 3.3): mirrors runit's sv.c switch

@@ -4,7 +4,7 @@
 import { errstr, ToolError, usageError, writeErr, writeOut, SERVICE } from './core.js';
 import { readFileSync } from 'node:fs';
 import { chdirError, looksLikeSignal, parseArgs, planCommand, progName, servicePath, usageText, VersionRequest, type CommandPlan, type CtlOptions } from './argv.js';
-import { collectStatus, hasExtraFile, lsbStatusCode, Out, renderPlain, type ExtraReader, type ServiceStatus } from './status.js';
+import { collectStatus, enterService, hasExtraFile, lsbStatusCode, Out, renderPlain, type ExtraReader, type ServiceStatus } from './status.js';
 import type { SignalSpec } from './signals.js';
 import type { Waiter } from './wait.js';
 
@@ -125,12 +125,8 @@ async function actCommand(o: CtlOptions, plan: CommandPlan, sig: SignalSpec | un
   const waiter: Waiter | undefined = w !== undefined ? new w.Waiter() : undefined;
   const readExtraFile = x?.readExtraFile;
   for (const name of o.services) {
-    const dir = servicePath(name, o.svdir);
-    const err = chdirError(dir);
-    if (err !== undefined) {
-      out.fail(name, `unable to change to service directory: ${errstr(err)}`);
-      continue;
-    }
+    const dir = enterService(name, o.svdir, out);
+    if (dir === undefined) continue;
     // why: watch BEFORE sending, so a change caused by the command cannot slip by unseen.
     const job = waiter?.watch({ name, dir, acts: plan.action === 'signal' ? '' : plan.acts, before: undefined });
     let keep = true;

@@ -3,7 +3,7 @@
 // confirms the pid's identity (its /proc start time), so a recycled pid is never signalled.
 // For a real runsv there is no such proof: refused with a clear line.
 import { errstr } from './core.js';
-import { procStat } from '@tsv/core/proc';
+import { isSameLiveProcess } from '@tsv/core/proc';
 import { probe, type Out } from './status.js';
 import { readExtraFile } from './tsv-extra.js';
 import type { SignalSpec } from './signals.js';
@@ -31,10 +31,9 @@ export function sendDirectSignal(name: string, dir: string, sig: SignalSpec, out
     out.fail(name, `unable to send ${sig.name}: supervise/tsv.json does not confirm pid ${rec.pid}`);
     return false;
   }
-  const st = procStat(rec.pid);
   // why: the pid in status may have died and been reused since tsv wrote it; the start time
   // in /proc tells the service from a stranger with the same number.
-  if (st === undefined || st.state === 'Z' || st.startTicks !== extra.pidStartTicks) {
+  if (!isSameLiveProcess(rec.pid, extra.pidStartTicks)) {
     out.fail(name, `unable to send ${sig.name}: pid ${rec.pid} is no longer the service`);
     return false;
   }

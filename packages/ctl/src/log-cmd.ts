@@ -1,39 +1,17 @@
 // `tsvctl log [-f] [-n N] SVC...`: print the services' logs through @tsv/log's showLog; with -f
 // follow them across rotations until SIGINT/SIGTERM (then exit 0).
-import { errCode, errstr } from './core.js';
-import { writeSync } from 'node:fs';
+import { writeOut } from './core.js';
 import type { CtlOptions } from './argv.js';
-import { chdirError, servicePath } from './argv.js';
 import { findLogDirs } from './log-dirs.js';
-import { Out } from './status.js';
-
-/** Write text to stdout synchronously; false once the reader has gone (EPIPE). */
-function writeAll(text: string): boolean {
-  const buf = Buffer.from(text);
-  let off = 0;
-  while (off < buf.length) {
-    try {
-      off += writeSync(1, buf, off);
-    } catch (e) {
-      // why: stdout may be a non-blocking pipe; EAGAIN means "later", not "gone".
-      if (errCode(e) === 'EAGAIN') continue;
-      return false;
-    }
-  }
-  return true;
-}
+import { enterService, Out } from './status.js';
 
 /** Run the log command; returns the exit code (sv's count of fail lines). */
 export async function logCommand(o: CtlOptions): Promise<number> {
   const out = new Out();
   const dirs: string[] = [];
   for (const name of o.services) {
-    const dir = servicePath(name, o.svdir);
-    const err = chdirError(dir);
-    if (err !== undefined) {
-      out.fail(name, `unable to change to service directory: ${errstr(err)}`);
-      continue;
-    }
+    const dir = enterService(name, o.svdir, out);
+    if (dir === undefined) continue;
     const found = findLogDirs(dir);
     if (found.length === 0) out.fail(name, 'no log directory (log/current, log/*/current, log/tsvlog or a logger on log/run)');
     dirs.push(...found);
@@ -51,7 +29,7 @@ export async function logCommand(o: CtlOptions): Promise<number> {
       follow: o.follow,
       ...(o.lines !== undefined ? { lines: o.lines } : {}),
       out: (text) => {
-        if (!writeAll(text)) ac.abort();
+        if (!writeOut(text)) ac.abort();
       },
       signal: ac.signal,
     });

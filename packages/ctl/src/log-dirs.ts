@@ -2,6 +2,7 @@
 // else log/ itself or its subdirectories holding a `current` file, else the directories named on
 // the svlogd/tsvlog/multilog line of log/run. Relative names are taken from log/.
 import { LOGDIR, SERVICE } from './core.js';
+import { scanOptions } from './argv.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 
 /** svlogd/tsvlog options that take a value (attached, or the next word). */
@@ -10,22 +11,7 @@ const OPTS_WITH_VALUE = 'rRlb';
 /** The operands of a logger's argument list (its log directories), parsed as svlogd's and
  * tsvlog's getopt does: options end at the first operand or `--`; -ttv groups; -l80 or -l 80. */
 export function logDirWords(words: readonly string[]): string[] {
-  let i = 0;
-  for (; i < words.length; i++) {
-    const a = words[i] as string;
-    if (a === '--') {
-      i++;
-      break;
-    }
-    if (a.length < 2 || a[0] !== '-') break;
-    for (let j = 1; j < a.length; j++) {
-      if (OPTS_WITH_VALUE.includes(a[j] as string)) {
-        if (j === a.length - 1) i++;
-        break;
-      }
-    }
-  }
-  return words.slice(i);
+  return scanOptions(words, OPTS_WITH_VALUE, () => undefined);
 }
 
 /** Split a line on blanks, dropping shell redirections and anything after a comment. */

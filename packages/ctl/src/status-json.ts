@@ -1,4 +1,5 @@
 // `tsvctl status --json`: one object per service, runit's fields plus tsv.json's extras.
+import { monoAgeSeconds } from '@tsv/core/extra-status';
 import { formatTai64n } from '@tsv/core/tai64n';
 import type { Now } from './status.js';
 import type { ProcStatus, ServiceStatus } from './status.js';
@@ -81,7 +82,7 @@ export function procJson(p: ProcStatus, now: Now): ProcJson {
         ? {
             want: x.want,
             ready: x.ready,
-            readySeconds: x.ready === true && x.readySinceMono !== null ? Math.max(0, Math.floor((now.mono - x.readySinceMono) / 1000)) : null,
+            readySeconds: x.ready === true && x.readySinceMono !== null ? monoAgeSeconds(x.readySinceMono, now.mono) : null,
             lastExit: x.lastExit,
             restarts: x.restarts,
             backoff: x.backoff,

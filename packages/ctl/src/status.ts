@@ -6,8 +6,8 @@
 // the table and JSON renderings are loaded lazily.
 import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import { decodeStatus, errCode, errstr, SERVICE, STATUS_SIZE, SUPERVISE, writeErr, writeOut, type RunState, type StatusRecord } from './core.js';
-import { chdirError } from './argv.js';
-import type { ExtraProcess, ExtraStatus } from '@tsv/core/extra-status';
+import { chdirError, servicePath } from './argv.js';
+import { monoAgeSeconds, type ExtraProcess, type ExtraStatus } from '@tsv/core/extra-status';
 
 /** One supervised process (the service, or its logger) as status saw it. */
 export interface ProcStatus {
@@ -122,16 +122,11 @@ export interface StatusView {
   extras: string[];
 }
 
-/** Whole seconds since a monotonic stamp, never negative. */
-function monoAge(stamp: number, now: Now): number {
-  return Math.max(0, Math.floor((now.mono - stamp) / 1000));
-}
-
 /** tsv's extras for one process: readiness, last exit, restarts, backoff. */
 export function extrasOf(x: ExtraProcess, now: Now): string[] {
   const out: string[] = [];
   if (x.state === 'run') {
-    if (x.ready === true && x.readySinceMono !== null) out.push(`ready ${monoAge(x.readySinceMono, now)}s`);
+    if (x.ready === true && x.readySinceMono !== null) out.push(`ready ${monoAgeSeconds(x.readySinceMono, now.mono)}s`);
     else if (x.ready === false) out.push('not ready');
   }
   if (x.lastExit !== null) {
@@ -156,7 +151,7 @@ export function statusView(snap: Snapshot, normallyUp: boolean, now: Now, withEx
   const r = snap.rec;
   const useExtra = withExtras && snap.extra !== undefined;
   const nowSec = Math.floor(now.ms / 1000);
-  const seconds = useExtra && snap.extra ? monoAge(snap.extra.sinceMono, now) : Math.max(0, nowSec - r.time.seconds);
+  const seconds = useExtra && snap.extra ? monoAgeSeconds(snap.extra.sinceMono, now.mono) : Math.max(0, nowSec - r.time.seconds);
   const flags: string[] = [];
   if (r.pid !== 0 && !normallyUp) flags.push('normally down');
   if (r.pid === 0 && normallyUp) flags.push('normally up');
@@ -318,4 +313,14 @@ export class Out {
   exitCode(): number {
     return Math.min(this.count, 99);
   }
+}
+
+/** The path of service name when it can be entered; else undefined, after the line
+ * `fail: NAME: unable to change to service directory: ERR`. */
+export function enterService(name: string, svdir: string, out: Out): string | undefined {
+  const dir = servicePath(name, svdir);
+  const err = chdirError(dir);
+  if (err === undefined) return dir;
+  out.fail(name, `unable to change to service directory: ${errstr(err)}`);
+  return undefined;
 }

@@ -3,7 +3,7 @@
 import { SUPERVISE } from './core.js';
 import { readFileSync } from 'node:fs';
 import { decodeExtraStatus, type ExtraStatus } from '@tsv/core/extra-status';
-import { procStat } from '@tsv/core/proc';
+import { isSameLiveProcess } from '@tsv/core/proc';
 import { superviseFile } from './status.js';
 
 export { monoNowMs } from '@tsv/core/extra-status';
@@ -20,8 +20,5 @@ export function readExtraFile(dir: string): ExtraStatus | undefined {
   const x = decodeExtraStatus(text);
   if (x === undefined || typeof x.supervisor !== 'object' || x.supervisor === null) return undefined;
   // why: the supervisor's pid with its /proc start time proves it is the writer, alive.
-  const st = procStat(x.supervisor.pid);
-  if (st === undefined || st.state === 'Z') return undefined;
-  if (x.supervisor.startTicks !== null && st.startTicks !== x.supervisor.startTicks) return undefined;
-  return x;
+  return isSameLiveProcess(x.supervisor.pid, x.supervisor.startTicks ?? undefined) ? x : undefined;
 }

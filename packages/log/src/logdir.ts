@@ -42,9 +42,18 @@ export interface DirContext {
   kick(): void;
 }
 
-
 /** Matches rotated file names: `@` + 24 hex + `.` + one letter (27 characters). */
 const OLD_NAME = /^@[0-9a-f]{24}\.[a-z]$/;
+
+/** Open path with flags, fsync it and close it (throws on failure). */
+function fsyncPath(path: string, flags: number): void {
+  const fd = openSync(path, flags);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Is this error "the disk is full"? */
 function isFull(e: unknown): boolean {
@@ -115,12 +124,9 @@ export class LogDir {
       return false;
     }
     try {
-      this.lockFd = openSync(this.file(LOGDIR.lock), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o600);
-      // flock, never fcntl: svlogd locks with flock and the two kinds do not conflict.
-      flock(this.lockFd, true, true);
+      this.lockFd = this.takeLock();
     } catch (e) {
       this.ctx.warn(`tsvlog: warning: unable to lock directory: ${this.name}: ${errstr(e)}`);
-      if (this.lockFd >= 0) closeSync(this.lockFd);
       this.lockFd = -1;
       return false;
     }
@@ -214,17 +220,25 @@ export class LogDir {
     this.orphanFd = -1;
   }
 
+  /** Open the lock file and take an exclusive non-blocking flock on it; returns the fd (closed
+   * again when the lock is refused, then throws). */
+  private takeLock(): number {
+    const fd = openSync(this.file(LOGDIR.lock), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o600);
+    try {
+      // flock, never fcntl: svlogd locks with flock and the two kinds do not conflict.
+      flock(fd, true, true);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    return fd;
+  }
+
   /** If the lock file was removed with the directory, lock the new one. */
   private relock(): void {
     if (this.lockFd >= 0 && fstatSync(this.lockFd).nlink > 0) return;
     try {
-      const fd = openSync(this.file(LOGDIR.lock), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o600);
-      try {
-        flock(fd, true, true);
-      } catch (e) {
-        closeSync(fd);
-        throw e;
-      }
+      const fd = this.takeLock();
       if (this.lockFd >= 0) closeSync(this.lockFd);
       this.lockFd = fd;
     } catch (e) {
@@ -234,12 +248,7 @@ export class LogDir {
 
   /** fsync the directory itself, so a rename survives a crash. */
   private syncDir(): void {
-    const fd = openSync(this.path, constants.O_RDONLY | constants.O_DIRECTORY);
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fsyncPath(this.path, constants.O_RDONLY | constants.O_DIRECTORY);
   }
 
   /** An unused rotated name `@<tai64n now>.<suffix>` (a new stamp while the name exists). */
@@ -492,12 +501,7 @@ export class LogDir {
   /** After a successful processor: @X.t → @X.s (synced, 0744), drop @X.u, newstate → state. */
   private finishProcessed(uName: string): void {
     const base = uName.slice(0, -1);
-    const fd = openSync(this.file(`${base}t`), constants.O_RDONLY);
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fsyncPath(this.file(`${base}t`), constants.O_RDONLY);
     chmodSync(this.file(`${base}t`), 0o744);
     renameSync(this.file(`${base}t`), this.file(`${base}s`));
     unlinkSync(this.file(uName));

@@ -1,6 +1,6 @@
 // Line stamps: -t `@<tai64n> `, -tt `YYYY-MM-DD_HH:MM:SS.fffff ` (UTC), -ttt with `T`; and the
 // microsecond wall clock they are made from.
-import { packTai64n } from '@tsv/core/tai64n';
+import { formatTai64n, packTai64n } from '@tsv/core/tai64n';
 
 /** Offset (ms) added to the monotonic clock to make it the wall clock; re-anchored on drift. */
 let anchor = performance.timeOrigin;
@@ -26,7 +26,7 @@ function d2(n: number): string {
 export function tai64nText(us: number): string {
   const seconds = Math.floor(us / 1e6);
   const nanos = (us - seconds * 1e6) * 1000 + 500;
-  return `@${packTai64n({ seconds, nanos }).toString('hex')}`;
+  return formatTai64n({ seconds, nanos });
 }
 
 /** The whole-second part of the last stamp made, per mode (it changes once a second). */

@@ -2,6 +2,7 @@
 // machine: step(state, event, now) -> { state, effects }. No I/O here: the shell
 // (slot.ts) turns OS events into events and effects into syscalls. Semantics are runsv's
 // (spec runit.md 2.2-2.6) plus tsv's extras (down-signal, timeouts, readiness, backoff).
+import { LETTER_SIGNAL } from '@tsv/core';
 import { backoffDelay, DEFAULT_SETTINGS, type Settings } from './policy.js';
 
 /** runit's states (status byte 19). */
@@ -122,19 +123,6 @@ export function initialState(isLog: boolean, wantUp: boolean, now: Now): Machine
   };
 }
 
-/** Signals of the letters that only send a signal (after their hook). */
-const SIGNAL_LETTERS: Readonly<Record<string, NodeJS.Signals>> = {
-  k: 'SIGKILL',
-  p: 'SIGSTOP',
-  c: 'SIGCONT',
-  h: 'SIGHUP',
-  a: 'SIGALRM',
-  i: 'SIGINT',
-  q: 'SIGQUIT',
-  '1': 'SIGUSR1',
-  '2': 'SIGUSR2',
-};
-
 /** One transition: a copy of state with the event applied, and the effects to carry out. */
 export function step(state: MachineState, event: MachineEvent, now: Now): StepResult {
   const m = new Step(state, now);
@@ -243,7 +231,8 @@ class Step {
         if (s.pid !== 0 && s.phase === 'run') this.stop();
         break;
       default: {
-        const signal = SIGNAL_LETTERS[c];
+        // 't' never gets here (handled above): the rest only send a signal, after their hook
+        const signal = LETTER_SIGNAL[c];
         if (signal === undefined) break;
         if (s.pid !== 0) this.hook(c, { kind: 'signal', letter: c, signal });
         else this.afterSignal(c);

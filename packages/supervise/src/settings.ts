@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { errCode, errstr, SERVICE } from '@tsv/core';
 import { DEFAULT_SETTINGS, parseRestartPolicy, parseSignal, parseUint, type Settings } from './policy.js';
 
-
 /** The text of dir/name, or undefined when it does not exist (other errors are warned). */
 function readFile(dir: string, name: string, warn: (m: string) => void, present?: Set<string>): string | undefined {
   if (present !== undefined && !present.has(name)) return undefined;
@@ -29,15 +28,15 @@ export function readSettings(dir: string, warn: (m: string) => void): Settings {
   } catch {
     present = undefined;
   }
-  const readOptional = (d: string, name: string, w: (m: string) => void): string | undefined => readFile(d, name, w, present);
-  const sig = readOptional(dir, SERVICE.downSignal, warn);
+  const readOptional = (name: string): string | undefined => readFile(dir, name, warn, present);
+  const sig = readOptional(SERVICE.downSignal);
   if (sig !== undefined) {
     const v = parseSignal(sig, constants.signals);
     if (v === undefined) warn(`invalid ${SERVICE.downSignal}: ${sig.trim()}`);
     else s.downSignal = v;
   }
   const ms = (name: string): number | undefined => {
-    const text = readOptional(dir, name, warn);
+    const text = readOptional(name);
     if (text === undefined) return undefined;
     const v = parseUint(text);
     if (v === undefined) warn(`invalid ${name}: ${text.trim()}`);
@@ -45,14 +44,14 @@ export function readSettings(dir: string, warn: (m: string) => void): Settings {
   };
   s.timeoutKillMs = ms(SERVICE.timeoutKill) ?? s.timeoutKillMs;
   s.timeoutFinishMs = ms(SERVICE.timeoutFinish) ?? s.timeoutFinishMs;
-  const fdText = readOptional(dir, SERVICE.notificationFd, warn);
+  const fdText = readOptional(SERVICE.notificationFd);
   if (fdText !== undefined) {
     const fd = parseUint(fdText);
     // why: 0-2 are the service's stdio; a huge N would make a huge stdio array.
     if (fd === undefined || fd < 3 || fd > 1023) warn(`invalid ${SERVICE.notificationFd}: ${fdText.trim()}`);
     else s.notificationFd = fd;
   }
-  const restart = readOptional(dir, SERVICE.restartPolicy, warn);
+  const restart = readOptional(SERVICE.restartPolicy);
   if (restart !== undefined) {
     const { policy, errors } = parseRestartPolicy(restart);
     for (const e of errors) warn(e);

@@ -292,7 +292,8 @@ export class Slot {
       return;
     }
     this.logger = handle;
-    this.startTicks = procStat(process.pid)?.startTicks ?? null;
+    // why: the logger's pid is ours, and the supervisor already knows its own start time.
+    this.startTicks = this.o.supervisorInfo.startTicks;
     handle.done.then(
       (code) => this.loggerEnded(handle, code),
       (err: unknown) => {

@@ -5,7 +5,7 @@ import { closeSync, lstatSync, mkdirSync, openSync, readlinkSync, renameSync, wr
 import { Socket } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { flock, mkfifo } from '@tsv/native';
-import { errCode, errstr, fatalFrom, SUPERVISE } from '@tsv/core';
+import { errCode, errstr, fatalFrom, SERVICE, SUPERVISE } from '@tsv/core';
 
 /** How a status write failed (reported by the owner as a warning). */
 export type WarnFn = (message: string) => void;
@@ -24,7 +24,7 @@ export class SuperviseDir {
     base: string,
     private readonly label: string,
   ) {
-    this.path = join(base, 'supervise');
+    this.path = join(base, SERVICE.supervise);
   }
 
   /** mkdir supervise 0700, following a symlink to its target as runsv does (one level). */

@@ -118,6 +118,8 @@ export class Supervisor {
       throw fatalFrom('unable to change to directory', err);
     }
     const wantUp = !exists(join(dir, SERVICE.down));
+    // why: our own /proc stat, read once: its session (in-process logger) and start time (tsv.json).
+    const self = procStat(process.pid);
     const logDirPath = join(dir, SERVICE.log);
     let hasLog = false;
     try {
@@ -133,7 +135,7 @@ export class Supervisor {
       this.logPipe = pipe();
       if (!exists(join(logDirPath, SERVICE.run)) && exists(join(logDirPath, SERVICE.logInProcess))) {
         this.inProcessLog = true;
-        this.ownSession = procStat(process.pid)?.session ?? -1;
+        this.ownSession = self?.session ?? -1;
         // why: the logger's lines carry their own `tsvlog: level:` part; they get our prefix only.
         startInProcess = inProcessLoggerFactory(logDirPath, this.logPipe[0], (line) => this.line(line));
       }
@@ -152,7 +154,7 @@ export class Supervisor {
     const nofile = startNofile();
     const env = { ...process.env };
     delete env[ENV.nofile];
-    const supervisorInfo: ExtraStatus['supervisor'] = { pid: process.pid, startTicks: procStat(process.pid)?.startTicks ?? null, program: this.opts.program };
+    const supervisorInfo: ExtraStatus['supervisor'] = { pid: process.pid, startTicks: self?.startTicks ?? null, program: this.opts.program };
     const main = new Slot({
       dir,
       sdir: this.mainDir,

@@ -6,7 +6,7 @@
 // exit status; see docs/tsvscan.md ("Takeover").
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { SERVICE, SUPERVISE, ToolError, decodeExtraStatus, errstr, procStat } from '@tsv/core';
+import { SERVICE, SUPERVISE, ToolError, decodeExtraStatus, errstr, isSameLiveProcess, procStat } from '@tsv/core';
 
 /** Timing of a takeover (ms); every field has a default. */
 export interface TakeoverTimes {
@@ -157,8 +157,7 @@ function timeoutKillMs(dir: string): number {
 
 /** Is the orphan itself still the same live process? */
 function orphanAlive(o: Orphan): boolean {
-  const st = procStat(o.pid);
-  return st !== undefined && live(st.state) && st.startTicks === o.startTicks;
+  return isSameLiveProcess(o.pid, o.startTicks);
 }
 
 /** Are the orphan and every member of the group it led gone? (The group is looked at only once

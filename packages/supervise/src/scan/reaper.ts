@@ -44,6 +44,8 @@ export class Reaper {
   private lastPgids = new Map<string, number>();
   private nextSweep: Promise<void> | undefined;
   private waiters: Array<() => void> = [];
+  /** what our own fds 0-2 refer to, read once (they stay the same for tsvscan's life) */
+  private ownStdio: Array<string | undefined> | undefined;
   private readonly onChld = (): void => void this.schedule();
 
   constructor(private readonly host: ReaperHost) {}
@@ -102,7 +104,7 @@ export class Reaper {
     const out = fdTarget(pgid, 1);
     // why: only a pipe or socket not shared with tsvscan itself (a service without a logger
     // writes to tsvscan's own stdout, shared by every such service) identifies the service.
-    if (out !== undefined && /^(pipe|socket):/.test(out) && !ownStdio().includes(out)) this.outputOf.set(key, out);
+    if (out !== undefined && /^(pipe|socket):/.test(out) && !(this.ownStdio ??= ownStdio()).includes(out)) this.outputOf.set(key, out);
   }
 
   /** Add pgid to the recent process groups of key. */
