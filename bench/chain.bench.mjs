@@ -99,7 +99,7 @@ export async function run() {
       const cpuThree = root ? cpu['tsv envdir ./env setuidgid nobody softlimit -m 300000000 true'] - cpu[NOCA] : NaN;
       verdict.push(
         `- NODE_EXTRA_CA_CERTS is set here: it costs every Node start ${ms(floor - noca)} (median; ${ms(cpu[FLOOR.label] - cpu[NOCA])} of CPU). Our launchers park it while the wrapper runs (an exec wrapper makes no TLS connection) and hand it back to the exec'd program, which is why a wrapper can beat \`node -e ''\`.`,
-        `- Against the floor without it, the targets are ${oneN <= 15 && (!root || threeN <= 25) ? 'met' : 'NOT met'}: one wrapper ${rel(oneN)} (${ms(cpuOne)} more CPU), three-link chain ${root ? `${rel(threeN)} (${ms(cpuThree)} more CPU)` : 'n/a'}. That cost is the launcher (/bin/sh), Node's ES module loader for about 15 small modules and the addon, and the work itself; docs/exec.md says what would take off more.`,
+        `- Against the floor without it, the targets are ${oneN <= 15 && (!root || threeN <= 25) ? 'met' : 'NOT met'}: one wrapper ${rel(oneN)} (${ms(cpuOne)} more CPU), three-link chain ${root ? `${rel(threeN)} (${ms(cpuThree)} more CPU)` : 'n/a'}. That cost is the launcher (/bin/sh), loading the one-file bundle and the addon, and the work itself (docs/exec.md).`,
       );
     }
     return [

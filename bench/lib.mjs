@@ -77,3 +77,11 @@ export function pssKiB(pid) {
   const m = txt.match(/^Pss:\s+(\d+) kB/m);
   return m ? Number(m[1]) : NaN;
 }
+
+/** The floor without NODE_EXTRA_CA_CERTS. Our launchers park that variable (no tool here makes a
+ * TLS connection), so this is the floor our programs are compared with. */
+export function bareFloor(opts = {}) {
+  const env = { ...(opts.env ?? process.env) };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return { label: "node -e '' without NODE_EXTRA_CA_CERTS", argv: [process.execPath, '-e', ''], opts: { ...opts, env } };
+}
