@@ -187,6 +187,9 @@ t.test('log directories', async (t) => {
   t.same(findLogDirs(b), [`${b}/log`]);
   const c = mk('c', { 'log/tsvlog': '-tt ./one /abs/two\n' });
   t.same(findLogDirs(c), [`${c}/log/./one`, '/abs/two']);
+  // a leading comment line once swallowed the whole file (newlines were joined before the cut)
+  const c2 = mk('c2', { 'log/tsvlog': '# where the logs go\n-tt ./one\n\n# more\n/abs/two # trailing\n' });
+  t.same(findLogDirs(c2), [`${c2}/log/./one`, '/abs/two']);
   const d = mk('d', { 'log/run': '#!/bin/sh\nexec chpst -u log svlogd -tt ./main\n', 'log/main/.keep': '' });
   t.same(findLogDirs(d), [`${d}/log/./main`]);
   const e = mk('e', { 'log/run': '#!/bin/sh\nexec cat\n' });

@@ -1,7 +1,7 @@
 // Where a service's log lives: the directories named in log/tsvlog (tsv's in-process logger),
 // else log/ itself or its subdirectories holding a `current` file, else the directories named on
 // the svlogd/tsvlog/multilog line of log/run. Relative names are taken from log/.
-import { LOGDIR, SERVICE } from './core.js';
+import { fileWords, LOGDIR, SERVICE } from './core.js';
 import { scanOptions } from './argv.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 
@@ -60,7 +60,7 @@ function fromRunScript(logDir: string): string[] {
 export function findLogDirs(dir: string): string[] {
   const logDir = `${dir}/${SERVICE.log}`;
   try {
-    const named = logDirWords(words(readFileSync(`${logDir}/${SERVICE.logInProcess}`, 'utf8').replace(/\n/g, ' ')));
+    const named = logDirWords(fileWords(readFileSync(`${logDir}/${SERVICE.logInProcess}`, 'utf8')));
     if (named.length > 0) return named.map((w) => fromLog(logDir, w));
   } catch {
     // no log/tsvlog

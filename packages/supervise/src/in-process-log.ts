@@ -2,17 +2,11 @@
 // arguments; @tsv/log's engine reads the log pipe in this process (no Node start-up per logger).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { errstr, SERVICE } from '@tsv/core';
+import { errstr, fileWords, SERVICE } from '@tsv/core';
 import { parseTsvlogArgs, startLogger, type LoggerHandle } from '@tsv/log';
 
 /** Split the tsvlog file into words (blanks and newlines separate; `#` starts a comment). */
-export function tsvlogWords(text: string): string[] {
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    for (const w of (line.split('#')[0] ?? '').split(/[ \t\r]+/)) if (w !== '') out.push(w);
-  }
-  return out;
-}
+export const tsvlogWords = fileWords;
 
 /** A function starting the in-process logger of logDir on input (re-reads log/tsvlog each
  * time, like a log/run would be re-executed). Errors are thrown to the caller (the slot),

@@ -1,5 +1,6 @@
 // Per-service settings read from the optional files of a service directory (docs/servicedir.md),
 // as plain values the state machine uses: down-signal, timeouts, readiness fd, restart policy.
+import { fileWords } from '@tsv/core';
 
 /** The restart policy (file `restart`): exponential backoff after quick deaths, and give-up. */
 export interface RestartPolicy {
@@ -69,19 +70,16 @@ export function parseRestartPolicy(text: string): { policy: RestartPolicy; error
     'give-up': 'giveUp',
     'give-up-window': 'giveUpWindowMs',
   };
-  for (const line of text.split('\n')) {
-    for (const word of (line.split('#')[0] ?? '').split(/[ \t\r]+/)) {
-      if (word === '') continue;
-      const eq = word.indexOf('=');
-      const key = eq > 0 ? keys[word.slice(0, eq)] : undefined;
-      const value = Number(word.slice(eq + 1));
-      const ok = key !== undefined && word.slice(eq + 1) !== '' && Number.isFinite(value) && value >= 0 && (key === 'factor' ? value >= 1 : Number.isInteger(value));
-      if (!ok || key === undefined) {
-        errors.push(`bad word in restart: ${word}`);
-        continue;
-      }
-      policy[key] = value;
+  for (const word of fileWords(text)) {
+    const eq = word.indexOf('=');
+    const key = eq > 0 ? keys[word.slice(0, eq)] : undefined;
+    const value = Number(word.slice(eq + 1));
+    const ok = key !== undefined && word.slice(eq + 1) !== '' && Number.isFinite(value) && value >= 0 && (key === 'factor' ? value >= 1 : Number.isInteger(value));
+    if (!ok || key === undefined) {
+      errors.push(`bad word in restart: ${word}`);
+      continue;
     }
+    policy[key] = value;
   }
   if (policy.maxDelayMs < policy.delayMs) policy.maxDelayMs = policy.delayMs;
   return { policy, errors };
