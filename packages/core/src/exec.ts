@@ -38,13 +38,6 @@ export function envFromRecord(rec: NodeJS.ProcessEnv): EnvList {
   return out;
 }
 
-/** Value of name in env, or undefined. */
-export function envGet(env: EnvList, name: string): string | undefined {
-  const prefix = `${name}=`;
-  const e = env.find((x) => x.startsWith(prefix));
-  return e === undefined ? undefined : e.slice(prefix.length);
-}
-
 /** Remove the first entry for name (the part before the first '='), as runit's pathexec does. */
 export function envUnset(env: EnvList, name: string): void {
   const key = name.split('=')[0] ?? name;

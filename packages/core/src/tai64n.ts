@@ -16,11 +16,6 @@ export function taiFromMs(ms: number): Tai64nTime {
   return { seconds: Math.floor(whole / 1000), nanos: (whole % 1000) * 1_000_000 + 500 };
 }
 
-/** The current wall-clock time as TAI64N parts. */
-export function nowTai(): Tai64nTime {
-  return taiFromMs(Date.now());
-}
-
 /** Pack a time into 12 bytes of TAI64N (big-endian) at buf[off]. */
 export function packTai64n(t: Tai64nTime, buf: Buffer = Buffer.alloc(12), off = 0): Buffer {
   buf.writeBigUInt64BE(TAI64_EPOCH + BigInt(t.seconds), off);

@@ -40,9 +40,6 @@ interface Addon {
   getrlimit(resource: number): Rlimit;
   setrlimit(resource: number, soft: number, hard: number): void;
   setsid(): number;
-  setpgid(pid: number, pgid: number): void;
-  getpgid(pid: number): number;
-  getsid(pid: number): number;
   chroot(path: string): void;
   setCloexec(fd: number, on: boolean): void;
   setNonblock(fd: number, on: boolean): void;
@@ -74,12 +71,6 @@ export const getrlimit: (resource: number) => Rlimit = addon.getrlimit;
 export const setrlimit: (resource: number, soft: number, hard: number) => void = addon.setrlimit;
 /** Start a new session; returns its id. */
 export const setsid: () => number = addon.setsid;
-/** Move pid into process group pgid (0, 0: this process leads its own group). */
-export const setpgid: (pid: number, pgid: number) => void = addon.setpgid;
-/** Process group of pid (0: this process). */
-export const getpgid: (pid: number) => number = addon.getpgid;
-/** Session of pid (0: this process). */
-export const getsid: (pid: number) => number = addon.getsid;
 /** Change the root directory. */
 export const chroot: (path: string) => void = addon.chroot;
 /** Set or clear FD_CLOEXEC. */

@@ -293,36 +293,6 @@ static napi_value Setsid(napi_env env, napi_callback_info info) {
   return num(env, s);
 }
 
-/* setpgid(pid, pgid). */
-static napi_value Setpgid(napi_env env, napi_callback_info info) {
-  napi_value a[2];
-  int32_t pid, pgid;
-  if (get_args(env, info, a, 2) < 2) return throw_type(env, "setpgid(pid, pgid)");
-  if (!arg_int(env, a[0], &pid) || !arg_int(env, a[1], &pgid)) return NULL;
-  if (setpgid(pid, pgid) < 0) return throw_errno(env, errno, "setpgid", NULL);
-  return undefined(env);
-}
-
-/* getpgid(pid) -> process group id. */
-static napi_value Getpgid(napi_env env, napi_callback_info info) {
-  napi_value a[1];
-  int32_t pid;
-  if (get_args(env, info, a, 1) < 1 || !arg_int(env, a[0], &pid)) return NULL;
-  pid_t g = getpgid(pid);
-  if (g < 0) return throw_errno(env, errno, "getpgid", NULL);
-  return num(env, g);
-}
-
-/* getsid(pid) -> session id. */
-static napi_value Getsid(napi_env env, napi_callback_info info) {
-  napi_value a[1];
-  int32_t pid;
-  if (get_args(env, info, a, 1) < 1 || !arg_int(env, a[0], &pid)) return NULL;
-  pid_t s = getsid(pid);
-  if (s < 0) return throw_errno(env, errno, "getsid", NULL);
-  return num(env, s);
-}
-
 /* chroot(path). */
 static napi_value Chroot(napi_env env, napi_callback_info info) {
   napi_value a[1];
@@ -441,9 +411,6 @@ static napi_value Init(napi_env env, napi_value exports) {
   export_fn(env, exports, "getrlimit", Getrlimit);
   export_fn(env, exports, "setrlimit", Setrlimit);
   export_fn(env, exports, "setsid", Setsid);
-  export_fn(env, exports, "setpgid", Setpgid);
-  export_fn(env, exports, "getpgid", Getpgid);
-  export_fn(env, exports, "getsid", Getsid);
   export_fn(env, exports, "chroot", Chroot);
   export_fn(env, exports, "setCloexec", SetCloexec);
   export_fn(env, exports, "setNonblock", SetNonblock);

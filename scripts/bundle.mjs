@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const packagesDir = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const packagesDir = resolve(fileURLToPath(new URL('../packages', import.meta.url)));
 // why: CommonJS has no import.meta; the sources' import.meta.url becomes this file's URL.
 const banner = "const __tsvMetaUrl = require('node:url').pathToFileURL(__filename).href;";
 
