@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeStatus, encodeStatus, formatStat, formatTai64n, parseTai64n, decodeControl, errstr } from '@tsv/core';
+import { decodeControl, decodeStatus, encodeStatus, errstr, formatStat, formatTai64n, parseTai64n } from '@tsv/core';
 
 t.test('status record round-trips in runit byte order', async (t) => {
   const rec = { time: { seconds: 0x6b02d4b1 - 10, nanos: 0x2196f5fc }, pid: 15879, paused: false, wantUp: true, gotTerm: false, state: 'run' as const };

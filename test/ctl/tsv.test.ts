@@ -6,7 +6,8 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeExtraStatus, encodeStatus, initialExtraProcess, procStat } from '@tsv/core';
+import { encodeExtraStatus, encodeStatus, initialExtraProcess } from '@tsv/core';
+import { procStat } from '@tsv/os';
 import { waitFor } from '../helpers/index.js';
 import { CAT_LOG, ctlRoot, makeService, okAlive, onPath, sameStatus, status, supervise, sv, TRAP_RUN, tsvBuilt, tsvctl } from '../helpers/ctl.js';
 

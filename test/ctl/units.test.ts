@@ -4,7 +4,7 @@
 import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initialExtraProcess, type ExtraProcess, type StatusRecord } from '@tsv/core';
+import { type ExtraProcess, initialExtraProcess, type StatusRecord } from '@tsv/core';
 import { changedSince, findLogDirs, formatLine, judge, logDirWords, parseArgs, parseSignal, planCommand, progName, scanUlong, servicePath, skipByRule, statusView, VersionRequest, type CtlOptions, type Snapshot } from '@tsv/ctl';
 import { tmpdir } from '../helpers/index.js';
 

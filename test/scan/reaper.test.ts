@@ -4,7 +4,7 @@
 import t from 'tap';
 import { rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { childPids, procStat } from '@tsv/core';
+import { childPids, procStat } from '@tsv/os';
 import { alive, IS_ROOT, spawnTracked, waitFor, type Teardownable } from '../helpers/index.js';
 import { killUnderAtEnd, scanTmpdir, makeService, sleepers, startScan, scanEnv, cleanCmd, supervisedPid } from '../helpers/scan.js';
 

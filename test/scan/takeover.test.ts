@@ -6,8 +6,9 @@ import { closeSync, mkdirSync, readFileSync, readlinkSync, utimesSync, writeFile
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { pipe } from '@tsv/native';
-import { encodeExtraStatus, initialExtraProcess, procStat } from '@tsv/core';
-import { takeOverOrphans } from '@tsv/supervise/takeover';
+import { encodeExtraStatus, initialExtraProcess } from '@tsv/core';
+import { procStat } from '@tsv/os';
+import { takeOverOrphans } from '@tsv/supervise';
 import { alive, spawnTracked, waitFor, waitForText, type Teardownable } from '../helpers/index.js';
 import { killUnderAtEnd, scanTmpdir, makeService, processesUnder, supervisedPid, scanEnv, cleanCmd } from '../helpers/scan.js';
 

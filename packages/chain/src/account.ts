@@ -1,9 +1,7 @@
 // Account lookup from the files (never NSS): /etc/passwd and /etc/group of the current root, so
 // after chpst's chroot the new root's files answer, as runit documents.
-import { ToolError, fatalFrom } from './deps.js';
-// why getBuiltinModule: an ES import of a builtin builds a facade reading every export (for
-// node:fs that loads fs streams too); start-up time is what these wrappers are judged on
-const { readFileSync } = process.getBuiltinModule('node:fs');
+import { fatalFrom, ToolError } from '@tsv/core';
+import { readFileSync } from 'node:fs';
 
 /** The fields of a passwd entry the wrappers use. */
 export interface PasswdEntry {

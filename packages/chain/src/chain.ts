@@ -1,13 +1,13 @@
 // Running a chain of wrappers: each link changes this process and names the next program; a
 // next program that is one of our wrappers is applied here too (fusion), and only the first
 // foreign program is exec'd.
-import { report, envUnset, ENV, dup2 } from './deps.js';
+import { ENV, envUnset } from '@tsv/core';
+import { report } from '@tsv/os';
+import { dup2 } from '@tsv/native';
 import { execNext, type LinkResult } from './exec-next.js';
 import { fusionTarget, ourBinDir, WRAPPER_NAMES, type WrapperName } from './fusion.js';
 import { initialState, type ChainState } from './state.js';
-// why getBuiltinModule: an ES import of a builtin builds a facade reading every export (for
-// node:fs that loads fs streams too); start-up time is what these wrappers are judged on
-const { openSync, closeSync } = process.getBuiltinModule('node:fs');
+import { openSync, closeSync } from 'node:fs';
 
 /** One link: parse args, change this process and state, name the next program. */
 export type Link = (args: readonly string[], state: ChainState) => LinkResult;

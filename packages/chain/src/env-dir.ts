@@ -1,10 +1,8 @@
 // Reading an environment directory (daemontools envdir, runit chpst -e) into pathexec-style
 // changes, and applying such changes to an environment list.
-import { fatalFrom, type EnvList } from './deps.js';
+import { type EnvList, fatalFrom } from '@tsv/core';
 import type { Dir } from 'node:fs';
-// why getBuiltinModule: an ES import of a builtin builds a facade reading every export (for
-// node:fs that loads fs streams too); start-up time is what these wrappers are judged on
-const { opendirSync, readFileSync } = process.getBuiltinModule('node:fs');
+import { opendirSync, readFileSync } from 'node:fs';
 
 /** One queued change, as runit/daemontools' pathexec_env keeps them: `NAME=value` sets,
  * a bare `NAME` removes. NAME may itself contain '=' (the file name is not validated). */

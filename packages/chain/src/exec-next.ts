@@ -1,6 +1,8 @@
 // The end of a link: set the queued limits, then execve the next program through PATH (core
 // execvpe: no Node residue). Exec failures exit 127 (not found) or 126 (found, not runnable).
-import { fatalFrom, ToolError, errCode, execvpe, getrlimit, setrlimit } from './deps.js';
+import { errCode, fatalFrom, ToolError } from '@tsv/core';
+import { execvpe } from '@tsv/os';
+import { getrlimit, setrlimit } from '@tsv/native';
 import type { ChainState } from './state.js';
 
 /** The program a link hands over to, and how its failures are worded. */

@@ -1,12 +1,10 @@
 // Chain fusion: when the program a link is about to exec resolves (through PATH, as execve
 // would find it) to one of this installation's wrappers, run that wrapper in this process
 // instead of paying one more Node start. See docs/exec.md for why the result is the same.
-import { errCode, candidates, lookupStep } from './deps.js';
+import { candidates, errCode, lookupStep } from '@tsv/core';
 import type { NextProgram } from './exec-next.js';
 import { realpathOrUndefined, type ChainState } from './state.js';
-// why getBuiltinModule: an ES import of a builtin builds a facade reading every export (for
-// node:fs that loads fs streams too); start-up time is what these wrappers are judged on
-const { accessSync, constants, realpathSync, statSync } = process.getBuiltinModule('node:fs');
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 
 /** The wrappers of this package, by executable name. */
 export const WRAPPER_NAMES = ['chpst', 'setuidgid', 'envuidgid', 'envdir', 'softlimit', 'setlock', 'pgrphack'] as const;

@@ -1,7 +1,7 @@
 // djb's sgetopt, as runit's chpst and daemontools use it: options end at the first non-option
 // word, at a lone "-", or after "--"; grouped flags (-vP) and attached arguments (-ufoo) work.
 // Also the usage errors built on its complaints.
-import { usageError, type ToolError } from './deps.js';
+import { type ToolError, usageError } from '@tsv/core';
 
 /** One parsed option: its letter and, for options that take one, its argument. */
 export interface Opt {

@@ -1,7 +1,7 @@
 // Soft resource limits (softlimit, chpst -m -d -o -p -f -c -r -t). They are queued in the chain
 // state and set just before execve (see exec-next.ts): lowering RLIMIT_AS or RLIMIT_DATA under
 // a running Node process would make its next allocation fatal.
-import { getrlimit, RLIMIT } from './deps.js';
+import { getrlimit, RLIMIT } from '@tsv/native';
 import type { ChainState } from './state.js';
 
 /** A limit value: a number of bytes/files/seconds, or '=' (soft := hard, softlimit only). */

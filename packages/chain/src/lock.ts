@@ -1,9 +1,8 @@
 // Taking a flock(2) lock that the exec'd program keeps holding (setlock, chpst -l/-L).
-import { fatalFrom, flock } from './deps.js';
+import { fatalFrom } from '@tsv/core';
+import { flock } from '@tsv/native';
 import type { ChainState } from './state.js';
-// why getBuiltinModule: an ES import of a builtin builds a facade reading every export (for
-// node:fs that loads fs streams too); start-up time is what these wrappers are judged on
-const { constants, openSync } = process.getBuiltinModule('node:fs');
+import { constants, openSync } from 'node:fs';
 
 /** How the two families word lock failures. */
 export interface LockWording {

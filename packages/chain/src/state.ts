@@ -1,9 +1,9 @@
 // The state a chain of wrappers carries from link to link: what the next program will inherit
 // beyond what the kernel keeps by itself (uid, gids, cwd, root, session, nice, locks).
-import { envFromRecord, envSet, envUnset, inheritedFds, startNofile, type EnvList, writeErr, warnLine, ENV, RLIMIT } from './deps.js';
-// why getBuiltinModule: an ES import of a builtin builds a facade reading every export (for
-// node:fs that loads fs streams too); start-up time is what these wrappers are judged on
-const { realpathSync } = process.getBuiltinModule('node:fs');
+import { ENV, envFromRecord, type EnvList, envSet, envUnset, warnLine } from '@tsv/core';
+import { inheritedFds, startNofile, writeErr } from '@tsv/os';
+import { RLIMIT } from '@tsv/native';
+import { realpathSync } from 'node:fs';
 
 /** Everything a link changes that is applied at execve, or that later links must know. */
 export interface ChainState {

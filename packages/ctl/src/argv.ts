@@ -3,7 +3,7 @@
 // mode from argv[0], tsvctl's extras (--json, --sv, `log -f -n N`, `signal SIG`), sv's command
 // words (runit.md 3.3) and service name resolution (runit.md 3.2).
 import { accessSync, constants, statSync } from 'node:fs';
-import { usageError } from './core.js';
+import { usageError } from '@tsv/core';
 
 /** Default SVDIR when the environment has none (Debian's build of sv). */
 export const DEFAULT_SVDIR = '/etc/service';

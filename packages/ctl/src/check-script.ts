@@ -1,7 +1,8 @@
 // The service's `check` script, as sv runs it (runit.md 3.6): cwd the service dir, argv
 // `./check`, stdout discarded, stderr and environment inherited; passes iff it exits 0. A
 // missing check passes; one that cannot be executed warns and passes (sv's child exits 0).
-import { errCode, errstr, SERVICE, writeErr } from './core.js';
+import { errCode, errstr, SERVICE } from '@tsv/core';
+import { writeErr } from '@tsv/os';
 import { statSync } from 'node:fs';
 
 /** Run NAME's check script in dir; resolves true when it passes. */

@@ -1,7 +1,8 @@
 // tsvctl's main flow, sv's main() (runit.md 3): parse, resolve each service, act on it (status,
 // control bytes, a signal), then wait when asked. Modules only some commands need (waiting,
 // check scripts, table, JSON, log, direct signals) are imported lazily to keep start-up short.
-import { errstr, ToolError, usageError, writeErr, writeOut, SERVICE } from './core.js';
+import { errstr, SERVICE, ToolError, usageError } from '@tsv/core';
+import { writeErr, writeOut } from '@tsv/os';
 import { readFileSync } from 'node:fs';
 import { chdirError, looksLikeSignal, parseArgs, planCommand, progName, servicePath, usageText, VersionRequest, type CommandPlan, type CtlOptions } from './argv.js';
 import { collectStatus, enterService, hasExtraFile, lsbStatusCode, Out, renderPlain, type ExtraReader, type ServiceStatus } from './status.js';

@@ -2,8 +2,8 @@
 // pid in supervise/status, and only to a service supervised by a live tsv whose tsv.json
 // confirms the pid's identity (its /proc start time), so a recycled pid is never signalled.
 // For a real runsv there is no such proof: refused with a clear line.
-import { errstr } from './core.js';
-import { isSameLiveProcess } from '@tsv/core/proc';
+import { errstr } from '@tsv/core';
+import { isSameLiveProcess } from '@tsv/os';
 import { probe, type Out } from './status.js';
 import { readExtraFile } from './tsv-extra.js';
 import type { SignalSpec } from './signals.js';

@@ -1,6 +1,6 @@
 // `tsvctl log [-f] [-n N] SVC...`: print the services' logs through @tsv/log's showLog; with -f
 // follow them across rotations until SIGINT/SIGTERM (then exit 0).
-import { writeOut } from './core.js';
+import { writeOut } from '@tsv/os';
 import type { CtlOptions } from './argv.js';
 import { findLogDirs } from './log-dirs.js';
 import { enterService, Out } from './status.js';

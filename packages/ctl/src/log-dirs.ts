@@ -1,7 +1,7 @@
 // Where a service's log lives: the directories named in log/tsvlog (tsv's in-process logger),
 // else log/ itself or its subdirectories holding a `current` file, else the directories named on
 // the svlogd/tsvlog/multilog line of log/run. Relative names are taken from log/.
-import { fileWords, LOGDIR, SERVICE } from './core.js';
+import { fileWords, LOGDIR, SERVICE } from '@tsv/core';
 import { scanOptions } from './argv.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 

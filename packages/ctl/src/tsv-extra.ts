@@ -1,12 +1,12 @@
 // supervise/tsv.json, tsv's record of what runit's status cannot say. Loaded only when a
 // service has one (a real runsv never writes it), to keep `tsvctl status` start-up short.
-import { SUPERVISE } from './core.js';
+import { SUPERVISE } from '@tsv/core';
 import { readFileSync } from 'node:fs';
-import { decodeExtraStatus, type ExtraStatus } from '@tsv/core/extra-status';
-import { isSameLiveProcess } from '@tsv/core/proc';
+import { decodeExtraStatus, type ExtraStatus } from '@tsv/core';
+import { isSameLiveProcess } from '@tsv/os';
 import { superviseFile } from './status.js';
 
-export { monoNowMs } from '@tsv/core/extra-status';
+export { monoNowMs } from '@tsv/core';
 
 /** tsv.json of dir, when present, decodable and written by a supervisor that is still alive
  * (a stale file left by an earlier tsv must not decorate a runsv's status). */

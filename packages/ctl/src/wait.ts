@@ -6,7 +6,8 @@
 // when it would pass); `x` re-probes supervise/ok at 2, 10 and 30 ms after each write and every
 // 100 ms (a supervisor's exit closes the ok FIFO, which inotify does not report through
 // fs.watch); a directory that cannot be watched (no inotify watches left) is re-read every 100 ms.
-import { SERVICE, SUPERVISE, writeErr, errstr } from './core.js';
+import { errstr, SERVICE, SUPERVISE } from '@tsv/core';
+import { writeErr } from '@tsv/os';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { formatLine, normallyUp, probe, statusView, type ExtraReader, type Out, type Snapshot } from './status.js';
 import { judge } from './wait-checks.js';

@@ -2,7 +2,7 @@
 // hands them to every log directory according to its selection. Reading stops while any
 // directory cannot write (the writer then blocks on its pipe); nothing read is dropped.
 import { writeSync } from 'node:fs';
-import { errstr } from '@tsv/core/errstr';
+import { errstr } from '@tsv/core';
 import { LogDir } from './logdir.js';
 import { openInput, type Input } from './input.js';
 import { EXIT_FATAL, type TsvlogOptions } from './options.js';

@@ -1,5 +1,5 @@
 // tsvlog's command line, svlogd-compatible: [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...
-import { usageError } from '@tsv/core/diag';
+import { usageError } from '@tsv/core';
 
 /** The usage line (exit 111, as svlogd). */
 export const USAGE = 'usage: tsvlog [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...';

@@ -4,7 +4,7 @@ import type { spawn as spawnType } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { closeSync, constants, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOGDIR } from '@tsv/core/names';
+import { LOGDIR } from '@tsv/core';
 
 /** node:child_process, loaded on first use (most loggers never run a processor; start-up counts). */
 let spawnFn: typeof spawnType | undefined;

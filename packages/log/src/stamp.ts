@@ -1,6 +1,6 @@
 // Line stamps: -t `@<tai64n> `, -tt `YYYY-MM-DD_HH:MM:SS.fffff ` (UTC), -ttt with `T`; and the
 // microsecond wall clock they are made from.
-import { formatTai64n, packTai64n } from '@tsv/core/tai64n';
+import { formatTai64n, packTai64n } from '@tsv/core';
 
 /** Offset (ms) added to the monotonic clock to make it the wall clock; re-anchored on drift. */
 let anchor = performance.timeOrigin;

@@ -4,7 +4,8 @@
 // and one for its logger, and carries out runsv's exit sequence.
 import { accessSync, closeSync, statSync, constants as fsc } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ENV, errCode, errstr, fatalFrom, procStat, SERVICE, startNofile, ToolError, type ExtraStatus } from '@tsv/core';
+import { ENV, errCode, errstr, type ExtraStatus, fatalFrom, SERVICE, ToolError } from '@tsv/core';
+import { procStat, startNofile } from '@tsv/os';
 import { pipe } from '@tsv/native';
 import { SuperviseDir } from './supervise-dir.js';
 import { Slot, type LoggerHandle } from './slot.js';

@@ -6,7 +6,8 @@
 // exit status; see docs/tsvscan.md ("Takeover").
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { SERVICE, SUPERVISE, ToolError, decodeExtraStatus, errstr, isSameLiveProcess, procStat } from '@tsv/core';
+import { decodeExtraStatus, errstr, SERVICE, SUPERVISE, ToolError } from '@tsv/core';
+import { isSameLiveProcess, procStat } from '@tsv/os';
 
 /** Timing of a takeover (ms); every field has a default. */
 export interface TakeoverTimes {

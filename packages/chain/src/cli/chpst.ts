@@ -1,5 +1,5 @@
 // The chpst executable: run the chpst link (and any wrappers it fuses) then exec.
-import { runMain } from '../deps.js';
+import { runMain } from '@tsv/os';
 import { runChain } from '../chain.js';
 import { chpst } from '../wrappers/chpst.js';
 

@@ -1,5 +1,5 @@
 // The envdir executable: run the envdir link (and any wrappers it fuses) then exec.
-import { runMain } from '../deps.js';
+import { runMain } from '@tsv/os';
 import { runChain } from '../chain.js';
 import { envdir } from '../wrappers/envdir.js';
 

@@ -1,5 +1,5 @@
 // The envuidgid executable: run the envuidgid link (and any wrappers it fuses) then exec.
-import { runMain } from '../deps.js';
+import { runMain } from '@tsv/os';
 import { runChain } from '../chain.js';
 import { envuidgid } from '../wrappers/envuidgid.js';
 

@@ -1,5 +1,5 @@
 // The pgrphack executable: run the pgrphack link (and any wrappers it fuses) then exec.
-import { runMain } from '../deps.js';
+import { runMain } from '@tsv/os';
 import { runChain } from '../chain.js';
 import { pgrphack } from '../wrappers/pgrphack.js';
 

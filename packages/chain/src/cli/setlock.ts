@@ -1,5 +1,5 @@
 // The setlock executable: run the setlock link (and any wrappers it fuses) then exec.
-import { runMain } from '../deps.js';
+import { runMain } from '@tsv/os';
 import { runChain } from '../chain.js';
 import { setlock } from '../wrappers/setlock.js';
 

@@ -1,5 +1,5 @@
 // The setuidgid executable: run the setuidgid link (and any wrappers it fuses) then exec.
-import { runMain } from '../deps.js';
+import { runMain } from '@tsv/os';
 import { runChain } from '../chain.js';
 import { setuidgid } from '../wrappers/setuidgid.js';
 

@@ -1,5 +1,5 @@
 // The softlimit executable: run the softlimit link (and any wrappers it fuses) then exec.
-import { runMain } from '../deps.js';
+import { runMain } from '@tsv/os';
 import { runChain } from '../chain.js';
 import { softlimit } from '../wrappers/softlimit.js';
 

@@ -1,5 +1,6 @@
 // chpst (runit 2.1.2 plus 2.2.0's -C): parse with getopt, then apply in runit's fixed order.
-import { fatalFrom, type ToolError, chroot, RLIMIT, setsid } from '../deps.js';
+import { fatalFrom, type ToolError } from '@tsv/core';
+import { chroot, RLIMIT, setsid } from '@tsv/native';
 import { lookupUidGids, switchUser } from '../account.js';
 import { applyEnvChanges, envPath, readEnvDir } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
@@ -7,10 +8,8 @@ import { getopt, usage } from '../getopt.js';
 import { parseLimit, queueOption, MEM_RESOURCES, type LimitValue } from '../limits.js';
 import { RUNIT_LOCK, takeLock } from '../lock.js';
 import type { ChainState } from '../state.js';
-// why getBuiltinModule: an ES import of a builtin builds a facade reading every export (for
-// node:fs that loads fs streams too); start-up time is what these wrappers are judged on
-const { closeSync } = process.getBuiltinModule('node:fs');
-const { getPriority, setPriority } = process.getBuiltinModule('node:os');
+import { closeSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 
 export const CHPST_USAGE =
   'usage: chpst [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] [-/ root] [-C pwd] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] prog\n\n';

@@ -1,5 +1,5 @@
 // pgrphack (daemontools 0.76): pgrphack child.
-import { setsid } from '../deps.js';
+import { setsid } from '@tsv/native';
 import { envPath } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
 import type { ChainState } from '../state.js';

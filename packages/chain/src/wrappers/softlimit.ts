@@ -1,5 +1,6 @@
 // softlimit (daemontools 0.76): softlimit [-acdflmoprst n] child.
-import { type ToolError, RLIMIT } from '../deps.js';
+import { type ToolError } from '@tsv/core';
+import { RLIMIT } from '@tsv/native';
 import { envPath } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
 import { getopt, usage } from '../getopt.js';

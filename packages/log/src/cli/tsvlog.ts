@@ -1,6 +1,6 @@
 // tsvlog: svlogd-compatible logger. `tsvlog [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...`
 // reads stdin; `tsvlog -c [-f] [-n N] dir ...` prints log dirs with stamps as local time.
-import { runMain, writeErr, writeOut } from '@tsv/core/diag';
+import { runMain, writeErr, writeOut } from '@tsv/os';
 import { parseTsvlogArgs, parseCatArgs } from '../options.js';
 import { startLogger } from '../logger.js';
 

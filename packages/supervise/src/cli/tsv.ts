@@ -1,6 +1,7 @@
 // tsv DIR: supervise one service directory (runsv). SIGTERM (and SIGINT) act like `x`.
 import { readdirSync } from 'node:fs';
-import { runMain, usageError, writeErr } from '@tsv/core';
+import { usageError } from '@tsv/core';
+import { runMain, writeErr } from '@tsv/os';
 import { setCloexec } from '@tsv/native';
 import { Supervisor } from '../supervisor.js';
 

@@ -2,7 +2,8 @@
 // process (runsvdir). TERM/INT stop every service and exit 0; HUP rescans.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { report, runMain, SCANDIR, usageError, warnLine, writeErr } from '@tsv/core';
+import { SCANDIR, usageError, warnLine } from '@tsv/core';
+import { report, runMain, writeErr } from '@tsv/os';
 import { runScanDir } from '../scan/scan-dir.js';
 import { Supervisor } from '../supervisor.js';
 

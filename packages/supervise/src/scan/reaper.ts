@@ -3,7 +3,8 @@
 // and kill them when that service stops or when tsvscan exits. libuv waits only for the pids it
 // spawned, so we must never reap those: only zombies no hosted supervisor owns.
 import { readlinkSync } from 'node:fs';
-import { childPids, errstr, procStat } from '@tsv/core';
+import { errstr } from '@tsv/core';
+import { childPids, procStat } from '@tsv/os';
 import { setChildSubreaper, waitpid } from '@tsv/native';
 
 /** What the reaper needs to know of the hosted supervisors. */

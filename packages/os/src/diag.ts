@@ -1,30 +1,7 @@
-// Diagnostics in runit's style: `prog: fatal: message: errstr`. Libraries throw ToolError;
-// only the CLI layer (runMain) prints and picks the exit code.
+// Diagnostics in runit's style, written: one line to stderr, synchronously; runMain runs a CLI
+// main and turns a ToolError into its line and exit code.
 import { writeSync } from 'node:fs';
-import { errstr } from './errstr.js';
-import { ENV } from './names.js';
-
-/** An error meant for the user: one line, a level, and the exit code the tool must return. */
-export class ToolError extends Error {
-  readonly exitCode: number;
-  readonly level: 'fatal' | 'usage';
-  constructor(message: string, exitCode: number, level: 'fatal' | 'usage' = 'fatal') {
-    super(message);
-    this.name = 'ToolError';
-    this.exitCode = exitCode;
-    this.level = level;
-  }
-}
-
-/** A fatal error whose message ends in the djb text of cause: `what: errstr`. */
-export function fatalFrom(what: string, cause: unknown, exitCode = 111): ToolError {
-  return new ToolError(`${what}: ${errstr(cause)}`, exitCode);
-}
-
-/** A usage error: its message is printed as is (it holds the whole `usage: ...` text). */
-export function usageError(text: string, exitCode: number): ToolError {
-  return new ToolError(text, exitCode, 'usage');
-}
+import { ENV, errstr, ToolError } from '@tsv/core';
 
 /** Write one line to stderr synchronously (async writes are lost when the process execs). */
 export function writeErr(line: string): void {
@@ -50,11 +27,6 @@ export function writeOut(text: string): boolean {
     }
   }
   return true;
-}
-
-/** Format a warning line: `prog: warning: message`. */
-export function warnLine(prog: string, message: string): string {
-  return `${prog}: warning: ${message}`;
 }
 
 /** Print a ToolError (or any unexpected error, as one line) and return its exit code. */

@@ -1,40 +1,7 @@
 // Facts about processes read from /proc (Linux): start time, parent, state, process group.
 // Used to tell a live process from a recycled PID, and to find zombies and orphans.
 import { readFileSync, readdirSync } from 'node:fs';
-
-/** The fields of /proc/PID/stat that tsv uses. */
-export interface ProcStat {
-  pid: number;
-  /** the command name (field 2, without parentheses) */
-  comm: string;
-  /** R, S, D, Z, T, ... */
-  state: string;
-  ppid: number;
-  pgrp: number;
-  session: number;
-  /** start time in clock ticks after boot (field 22): with the pid, a process's identity */
-  startTicks: number;
-}
-
-/** Parse the text of /proc/PID/stat; undefined when it is malformed. */
-export function parseProcStat(text: string): ProcStat | undefined {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) return undefined;
-  // why: comm may hold spaces and parentheses; fields after it are split from the last ')'.
-  const rest = text.slice(close + 2).split(' ');
-  const num = (i: number): number => Number(rest[i]);
-  const st: ProcStat = {
-    pid: Number(text.slice(0, open).trim()),
-    comm: text.slice(open + 1, close),
-    state: rest[0] ?? '?',
-    ppid: num(1),
-    pgrp: num(2),
-    session: num(3),
-    startTicks: num(19),
-  };
-  return Number.isInteger(st.pid) && Number.isFinite(st.startTicks) ? st : undefined;
-}
+import { parseProcStat, type ProcStat } from '@tsv/core';
 
 /** /proc/PID/stat of pid, or undefined when there is no such process. */
 export function procStat(pid: number): ProcStat | undefined {

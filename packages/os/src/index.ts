@@ -1,0 +1,5 @@
+// @tsv/os: the one OS layer: /proc, exec, diagnostics written to stderr (the syscalls Node
+// lacks come from @tsv/native). Everything pure is @tsv/core's.
+export * from './diag.js';
+export * from './exec.js';
+export * from './proc.js';
