@@ -1,8 +1,7 @@
 // Sending control bytes as sv's control() does (runit.md 3.4): liveness, status, the skip rule,
 // then one non-blocking write of the whole command string to supervise/control.
-import { errCode, errstr, SUPERVISE } from '@tsv/core';
+import { encodeControl, errCode, errstr, SUPERVISE } from '@tsv/core';
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
-import { encodeControl } from '@tsv/core';
 import { probe, superviseFile, type ExtraReader, type Out, type Snapshot } from './status.js';
 
 /** How sending went: sent, skipped (already in that state: still waited for), or ended (a

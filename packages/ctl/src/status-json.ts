@@ -1,6 +1,5 @@
 // `tsvctl status --json`: one object per service, runit's fields plus tsv.json's extras.
-import { monoAgeSeconds } from '@tsv/core';
-import { formatTai64n } from '@tsv/core';
+import { formatTai64n, monoAgeSeconds } from '@tsv/core';
 import type { Now } from './status.js';
 import type { ProcStatus, ServiceStatus } from './status.js';
 

@@ -5,10 +5,9 @@
 // module because every tsvctl command needs all three and each ESM module costs start-up time;
 // the table and JSON renderings are loaded lazily.
 import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
-import { decodeStatus, errCode, errstr, type RunState, SERVICE, STATUS_SIZE, type StatusRecord, SUPERVISE } from '@tsv/core';
+import { decodeStatus, errCode, errstr, type ExtraProcess, type ExtraStatus, monoAgeSeconds, type RunState, SERVICE, STATUS_SIZE, type StatusRecord, SUPERVISE } from '@tsv/core';
 import { writeErr, writeOut } from '@tsv/os';
 import { chdirError, servicePath } from './argv.js';
-import { type ExtraProcess, type ExtraStatus, monoAgeSeconds } from '@tsv/core';
 
 /** One supervised process (the service, or its logger) as status saw it. */
 export interface ProcStatus {

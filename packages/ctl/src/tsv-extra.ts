@@ -1,8 +1,7 @@
 // supervise/tsv.json, tsv's record of what runit's status cannot say. Loaded only when a
 // service has one (a real runsv never writes it), to keep `tsvctl status` start-up short.
-import { SUPERVISE } from '@tsv/core';
+import { decodeExtraStatus, type ExtraStatus, SUPERVISE } from '@tsv/core';
 import { readFileSync } from 'node:fs';
-import { decodeExtraStatus, type ExtraStatus } from '@tsv/core';
 import { isSameLiveProcess } from '@tsv/os';
 import { superviseFile } from './status.js';
 

@@ -20,8 +20,7 @@ import {
   existsSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { errCode, errstr } from '@tsv/core';
-import { LOGDIR } from '@tsv/core';
+import { errCode, errstr, LOGDIR } from '@tsv/core';
 import { flock, funlock } from '@tsv/native';
 import { OutputBatch, type Op } from './batch.js';
 import { defaultConfig, parseConfig, type DirConfig } from './config.js';

@@ -4,9 +4,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fatalFrom } from '@tsv/core';
-import { LOGDIR } from '@tsv/core';
-import { unpackTai64n } from '@tsv/core';
+import { fatalFrom, LOGDIR, unpackTai64n } from '@tsv/core';
 import { localText } from './stamp.js';
 
 /** Options of showLog. */
