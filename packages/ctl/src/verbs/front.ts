@@ -58,7 +58,8 @@ function parser(args: readonly string[], env: NodeJS.ProcessEnv, cmdWords: reado
     .help('help')
     .alias('help', 'h')
     .wrap(Math.min(100, process.stdout.columns ?? 100))
-    .strict()
+    // why: yargs' strict mode takes its own completion command for an unknown argument.
+    .strict(args[0] !== 'completion')
     .recommendCommands()
     .option('v', { type: 'boolean', global: false, describe: 'sv commands: wait until the effect is visible, print ok:/timeout: lines' })
     .option('w', { type: 'number', global: false, requiresArg: true, describe: 'sv commands: wait at most SEC seconds (implies -v; default 7, or $SVWAIT)' })
