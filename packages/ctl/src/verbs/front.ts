@@ -2,6 +2,7 @@
 // only when one of them runs (ctl.ts imports this lazily): a bundled yargs costs tens of ms of
 // CPU per start, which the runit verbs (status, up, ...) that scripts call in loops must not pay.
 import { homedir } from 'node:os';
+import { resolve } from 'node:path';
 import { defaultScanDir, ToolError } from '@tsv/core';
 import { report, writeOut } from '@tsv/os';
 import yargs, { type Argv } from 'yargs';
@@ -20,7 +21,7 @@ listing a scan directory, making service directories, waiting without polling an
 const SYNOPSIS = `Usage:
   tsvctl [-v] [-w SEC] COMMAND SERVICE...
   tsvctl list [--json] [DIR]
-  tsvctl new [--user U] [--env K=V]... [--ready-fd N] [--down] [--log-run] NAME [--] CMD...
+  tsvctl new [--cwd DIR] [--user U] [--env K=V]... [--ready-fd N] [--down] [--log-run] NAME [--] CMD...
   tsvctl help [COMMAND]
 
 A SERVICE starting with / or . (or ending in /) is a path; any other name is looked up in $SVDIR
@@ -87,6 +88,7 @@ function parser(args: readonly string[], env: NodeJS.ProcessEnv, cmdWords: reado
         c
           .positional('name', { type: 'string', describe: 'the directory to make (refused when it exists)' })
           .positional('cmd', { type: 'string', array: true, describe: 'the command and its arguments (after --, or after NAME)' })
+          .option('cwd', { type: 'string', requiresArg: true, describe: 'run CMD in directory DIR (default: the service directory NAME)' })
           .option('user', { type: 'string', requiresArg: true, describe: 'run CMD as user U (chpst -u U)' })
           .option('env', { type: 'string', array: true, nargs: 1, requiresArg: true, describe: 'set K to V for CMD (env/K, read by envdir); repeatable' })
           .option('ready-fd', { type: 'number', requiresArg: true, describe: 'CMD writes a newline to fd N when ready (notification-fd)' })
@@ -98,6 +100,7 @@ function parser(args: readonly string[], env: NodeJS.ProcessEnv, cmdWords: reado
         const made = makeService({
           name,
           cmd: cmdWords,
+          cwd: typeof a.cwd === 'string' ? resolve(a.cwd) : undefined,
           user: typeof a.user === 'string' ? a.user : undefined,
           env: Array.isArray(a.env) ? a.env.map(String) : undefined,
           readyFd: a['ready-fd'] === undefined ? undefined : Number(a['ready-fd']),

@@ -3,7 +3,7 @@
 // number). CMD is what follows `--`, else every word after NAME.
 
 /** new's options that take a value in the next word (unless written --opt=value). */
-const WITH_VALUE = new Set(['--user', '--env', '--ready-fd']);
+const WITH_VALUE = new Set(['--cwd', '--user', '--env', '--ready-fd']);
 
 /** The words for yargs, and CMD's words (empty when this is not `new`). */
 export function splitNewArgs(args: readonly string[]): { yargsArgs: string[]; cmd: string[] } {

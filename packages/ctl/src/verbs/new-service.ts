@@ -12,6 +12,8 @@ export interface NewServiceSpec {
   name: string;
   /** the command and its arguments, each one word */
   cmd: readonly string[];
+  /** the directory CMD runs in (absolute; default: the service directory, as runsv and tsv run it) */
+  cwd?: string | undefined;
   /** run as this user (chpst -u) */
   user?: string | undefined;
   /** K=V pairs written to env/ (read by envdir) */
@@ -50,11 +52,18 @@ export function envFiles(pairs: readonly string[]): Map<string, string> {
 
 /** The text of run. */
 export function runScript(spec: NewServiceSpec): string {
+  const lines = ['#!/bin/sh', '# made by tsvctl new: stderr joins stdout, which the supervisor pipes to the logger (log/)', 'exec 2>&1'];
   const words: string[] = [];
-  if (spec.env !== undefined && spec.env.length > 0) words.push('envdir', './env');
-  if (spec.user !== undefined) words.push('chpst', '-u', spec.user);
-  words.push(...spec.cmd);
-  return ['#!/bin/sh', '# made by tsvctl new: stderr joins stdout, which the supervisor pipes to the logger (log/)', 'exec 2>&1', `exec ${words.map(shellQuote).join(' ')}`, ''].join('\n');
+  if (spec.cwd !== undefined) {
+    lines.push(`cd ${shellQuote(spec.cwd)} || exit 111`);
+    // why: after the cd, $OLDPWD is the service directory wherever it has been moved to (an
+    // absolute path written now would break on a move); runit's chpst has no -C to do the cd.
+    if (spec.env !== undefined && spec.env.length > 0) words.push('envdir', '"$OLDPWD"/env');
+  } else if (spec.env !== undefined && spec.env.length > 0) words.push('envdir', './env');
+  if (spec.user !== undefined) words.push(...['chpst', '-u', spec.user].map(shellQuote));
+  words.push(...spec.cmd.map(shellQuote));
+  lines.push(`exec ${words.join(' ')}`, '');
+  return lines.join('\n');
 }
 
 /** Check a spec; a ToolError (usage, 100) for what cannot make a working service. */
@@ -63,6 +72,7 @@ function validate(spec: NewServiceSpec): void {
   if (spec.cmd.length === 0 || spec.cmd[0] === '') throw new ToolError('new: no command given (tsvctl new NAME [--] CMD...)', 100);
   if (spec.readyFd !== undefined && (!Number.isInteger(spec.readyFd) || spec.readyFd < 3)) throw new ToolError(`invalid --ready-fd: ${spec.readyFd} (want a number 3 or more: 0-2 are stdio)`, 100);
   if (spec.user === '') throw new ToolError('invalid --user: empty', 100);
+  if (spec.cwd !== undefined && !spec.cwd.startsWith('/')) throw new ToolError(`invalid --cwd: ${spec.cwd} (want an absolute path)`, 100);
 }
 
 /** Write a file with mode (umask aside: chmod after). */
