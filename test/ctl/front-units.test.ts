@@ -3,7 +3,7 @@
 // default scan directory rule.
 import t from 'tap';
 import { defaultScanDir } from '@tsv/core';
-import { cpuTicksOf, editDistance, envFiles, formatBytes, formatDuration, isKnownCommand, lastExitText, membersOf, nearestCommand, runScript, shellQuote, splitNewArgs, unknownCommand, wantsFront, type ProcEntry } from '@tsv/ctl';
+import { userInPasswd, cpuTicksOf, editDistance, envFiles, formatBytes, formatDuration, isKnownCommand, lastExitText, membersOf, nearestCommand, runScript, shellQuote, splitNewArgs, unknownCommand, wantsFront, type ProcEntry } from '@tsv/ctl';
 
 t.test('nearest command and the strict check', async (t) => {
   t.equal(editDistance('stpo', 'stop'), 1, 'a swap of neighbours is one edit');
@@ -38,6 +38,11 @@ t.test('new: quoting, the split of its command line, env files, run', async (t) 
   t.throws(() => envFiles(['=1']), { exitCode: 100 });
   t.throws(() => envFiles(['A/B=1']), { exitCode: 100 });
   t.throws(() => envFiles(['A=1\n2']), { exitCode: 100 });
+  const passwd = 'root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n';
+  t.ok(userInPasswd('nobody', passwd));
+  t.ok(userInPasswd('nobody:nogroup', passwd));
+  t.notOk(userInPasswd('nobod', passwd));
+  t.ok(userInPasswd('1000', passwd), 'numeric: not checked');
   t.equal(runScript({ name: 'x', cmd: ['sleep', '1'] }), '#!/bin/sh\n# made by tsvctl new: stderr joins stdout, which the supervisor pipes to the logger (log/)\nexec 2>&1\nexec sleep 1\n');
   t.match(runScript({ name: 'x', cmd: ['a b'], user: 'nobody', env: ['A=1'] }), /\nexec envdir \.\/env chpst -u nobody 'a b'\n$/);
 });

@@ -51,6 +51,12 @@ t.test('new makes run, log/tsvlog and log/main; refuses an existing NAME and bad
   t.equal(r.code, 0, r.stderr);
   t.same(readFileSync(join(root, 'cwd', 'run'), 'utf8').split('\n').slice(3), [`cd ${root} || exit 111`, 'exec envdir "$OLDPWD"/env node app.js', '']);
 
+  r = await tsvctl(['new', '--user', 'nosuchuser', 'nu', 'true'], { cwd: root });
+  t.equal(r.code, 0, 'an unknown user is made anyway (it may be added later)');
+  t.equal(r.stderr, 'tsvctl: warning: user nosuchuser is not in /etc/passwd: chpst -u will refuse to start nu/run unless the user is added\n');
+  r = await tsvctl(['new', '--user', 'nobody', 'nb', 'true'], { cwd: root });
+  t.equal(r.stderr, '', 'no warning for a known user');
+
   for (const [args, re] of [
     [['new', 'x'], /^tsvctl: fatal: new: no command given/],
     [['new', '--env', 'NOEQ', 'x', 'true'], /^tsvctl: fatal: invalid --env: NOEQ/],

@@ -9,7 +9,7 @@ export { judge, changedSince, type Verdict, type CheckContext } from './wait-che
 export { skipByRule } from './control-send.js';
 export { findLogDirs, logDirWords } from './log-dirs.js';
 export { editDistance, nearestCommand, isKnownCommand, unknownCommand, wantsFront } from './command-words.js';
-export { shellQuote, runScript, envFiles, type NewServiceSpec } from './verbs/new-service.js';
+export { shellQuote, runScript, envFiles, userInPasswd, type NewServiceSpec } from './verbs/new-service.js';
 export { splitNewArgs } from './verbs/new-args.js';
 export { formatDuration, formatBytes, lastExitText } from './verbs/list-render.js';
 export { membersOf, cpuTicksOf, type ProcEntry } from './verbs/proc-usage.js';

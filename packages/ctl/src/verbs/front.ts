@@ -1,16 +1,17 @@
 // tsvctl's own verbs (help, completion, list, new) and its --help, parsed with yargs. Loaded
 // only when one of them runs (ctl.ts imports this lazily): a bundled yargs costs tens of ms of
 // CPU per start, which the runit verbs (status, up, ...) that scripts call in loops must not pay.
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { defaultScanDir, ToolError } from '@tsv/core';
-import { report, writeOut } from '@tsv/os';
+import { defaultScanDir, ToolError, warnLine } from '@tsv/core';
+import { report, writeErr, writeOut } from '@tsv/os';
 import yargs, { type Argv } from 'yargs';
 import { wantColour } from '../colour.js';
 import { isKnownCommand, nearestCommand } from '../command-words.js';
 import { listServices } from './list.js';
 import { renderListJson, renderListTable } from './list-render.js';
-import { makeService } from './new-service.js';
+import { makeService, userInPasswd } from './new-service.js';
 import { splitNewArgs } from './new-args.js';
 import { SV_COMMANDS } from './sv-commands.js';
 
@@ -29,6 +30,16 @@ A SERVICE starting with / or . (or ending in /) is a path; any other name is loo
 
 const EPILOGUE = `Under its own name tsvctl takes command words exactly (a typo is an error, exit 100); installed
 as sv it keeps sv's first-letter rule (\`sv upp x\` is up). Documentation: docs/tsvctl.md.`;
+
+/** Is the user of a --user spec known to /etc/passwd (where tsv's chpst looks it up)? An
+ * unreadable file gives no warning. */
+function userKnown(spec: string): boolean {
+  try {
+    return userInPasswd(spec, readFileSync('/etc/passwd', 'utf8'));
+  } catch {
+    return true;
+  }
+}
 
 /** `completion bash|zsh`: yargs takes no word after `completion` and picks zsh's script from
  * $SHELL or $ZSH_NAME when it is created, so the shell's name sets them and is dropped. */
@@ -108,6 +119,7 @@ function parser(args: readonly string[], env: NodeJS.ProcessEnv, cmdWords: reado
           logRun: a['log-run'] === true,
         });
         writeOut(`${name}: made ${made.join(', ')}\n`);
+        if (typeof a.user === 'string' && !userKnown(a.user)) writeErr(warnLine('tsvctl', `user ${a.user.split(':')[0] ?? ''} is not in /etc/passwd: chpst -u will refuse to start ${name}/run unless the user is added`));
         result.code = 0;
       },
     )

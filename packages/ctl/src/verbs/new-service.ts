@@ -50,6 +50,14 @@ export function envFiles(pairs: readonly string[]): Map<string, string> {
   return out;
 }
 
+/** Is the user of a chpst -u spec (`user` or `user:group`) in this /etc/passwd text? Numeric
+ * and `:uid:gid` forms are not checked (true). */
+export function userInPasswd(spec: string, passwd: string): boolean {
+  const user = spec.split(':')[0] ?? '';
+  if (user === '' || /^\d+$/.test(user)) return true;
+  return passwd.split('\n').some((line) => line.startsWith(`${user}:`));
+}
+
 /** The text of run. */
 export function runScript(spec: NewServiceSpec): string {
   const lines = ['#!/bin/sh', '# made by tsvctl new: stderr joins stdout, which the supervisor pipes to the logger (log/)', 'exec 2>&1'];
