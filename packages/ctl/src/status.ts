@@ -7,6 +7,7 @@
 import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import { decodeStatus, errCode, errstr, SERVICE, STATUS_SIZE, SUPERVISE, writeErr, writeOut, type RunState, type StatusRecord } from './core.js';
 import { chdirError, servicePath } from './argv.js';
+import { openFifoForWrite } from './fifo.js';
 import { monoAgeSeconds, type ExtraProcess, type ExtraStatus } from '@tsv/core/extra-status';
 
 /** One supervised process (the service, or its logger) as status saw it. */
@@ -195,8 +196,9 @@ export function superviseFile(dir: string, name: string): string {
 export function liveness(dir: string): 'yes' | 'no' | NodeJS.ErrnoException {
   try {
     // why: opening a FIFO write-only non-blocking fails with ENXIO exactly when no process
-    // holds it open for reading; runsv and tsv hold a reader for their whole life.
-    closeSync(openSync(superviseFile(dir, SUPERVISE.ok), constants.O_WRONLY | constants.O_NONBLOCK));
+    // holds it open for reading; runsv and tsv hold a reader for their whole life. Anything
+    // but a FIFO is refused (NotFifoError), never taken for a live supervisor.
+    closeSync(openFifoForWrite(superviseFile(dir, SUPERVISE.ok)));
     return 'yes';
   } catch (e) {
     return errCode(e) === 'ENXIO' ? 'no' : (e as NodeJS.ErrnoException);
