@@ -3,7 +3,7 @@
 // (issue 10 item 8). Run under `env -i` so that nothing between the test and the launcher
 // (tap, a helper shell) adds a variable; compared with daemontools' envdir and runit's chpst.
 import t, { type Test } from 'tap';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin, run, spawnTracked, tmpdir, waitFor } from '../helpers/index.js';
 import { killUnder } from '../helpers/services.js';
@@ -40,6 +40,16 @@ t.test('envdir, chpst -e, softlimit, setuidgid, pgrphack: env -i PATH=... prints
     const extra = name === 'envuidgid' ? 'GID=0\nUID=0\n' : '';
     t.equal(got, `PATH=${PATH}\n${extra}`, `our ${name}`);
   }
+});
+
+t.test('a caller PATH without grep: still no PWD, and nothing on stderr', async (t) => {
+  const dir = tmpdir(t);
+  const only = join(dir, 'only-node');
+  mkdirSync(only);
+  symlinkSync(process.execPath, join(only, 'node'));
+  mkdirSync(join(dir, 'e'));
+  const r = await run('/usr/bin/env', ['-i', `PATH=${only}`, bin('envdir'), './e', '/usr/bin/env'], { cwd: dir });
+  t.same([r.code, r.stdout, r.stderr], [0, `PATH=${only}\n`, '']);
 });
 
 t.test('a PWD the caller passed is handed on as given, even a stale one', async (t) => {
