@@ -4,7 +4,7 @@
 import { report, envUnset, ENV, dup2 } from './deps.js';
 import { execNext, type LinkResult } from './exec-next.js';
 import { fusionTarget, ourBinDir, WRAPPER_NAMES, type WrapperName } from './fusion.js';
-import { initialState, type ChainState } from './state.js';
+import { initialState, runAsName, type ChainState } from './state.js';
 // why getBuiltinModule: an ES import of a builtin builds a facade reading every export (for
 // node:fs that loads fs streams too); start-up time is what these wrappers are judged on
 const { openSync, closeSync } = process.getBuiltinModule('node:fs');
@@ -75,6 +75,8 @@ async function preloadNamed(args: readonly string[]): Promise<void> {
  * modules found in the static graph load in parallel, a dynamic import adds a round trip). */
 export async function runChain(name: WrapperName, args: readonly string[], first?: Link, state: ChainState = initialState()): Promise<number> {
   let link = name;
+  // why argv[1]: the launcher runs `node "$0"`, so it is the path this program was run by
+  state.runAs ??= runAsName(process.argv[1]);
   let linkArgs = args;
   let run = first ?? (await LINKS[name]());
   await preloadNamed(args);
@@ -89,6 +91,8 @@ export async function runChain(name: WrapperName, args: readonly string[], first
       if (fused === undefined || fusedRun === undefined) execNext(next, state);
       enterNextLink(state);
       link = fused;
+      // the real chain's launcher would see the name the program was looked up by
+      state.runAs = runAsName(next.prog);
       linkArgs = next.argv.slice(1);
       run = fusedRun;
     } catch (err) {

@@ -5,4 +5,5 @@ export { fatalFrom, report, runMain, ToolError, usageError, warnLine, writeErr }
 export { errCode } from '@tsv/core/errstr';
 export { candidates, envFromRecord, envSet, envUnset, execvpe, inheritedFds, lookupStep, startNofile, type EnvList } from '@tsv/core/exec';
 export { ENV } from '@tsv/core/names';
+export { EXIT } from '@tsv/core/exit-codes';
 export { chroot, dup2, flock, getrlimit, RLIMIT, setrlimit, setsid } from '@tsv/native';

@@ -1,6 +1,7 @@
 // The end of a link: set the queued limits, then execve the next program through PATH (core
-// execvpe: no Node residue). Exec failures exit 127 (not found) or 126 (found, not runnable).
-import { fatalFrom, ToolError, errCode, execvpe, getrlimit, setrlimit } from './deps.js';
+// execvpe: no Node residue). An exec failure exits 111, as in runit and daemontools (their
+// test scripts check `$? = 111`).
+import { EXIT, fatalFrom, ToolError, execvpe, getrlimit, setrlimit } from './deps.js';
 import type { ChainState } from './state.js';
 
 /** The program a link hands over to, and how its failures are worded. */
@@ -19,12 +20,6 @@ export interface NextProgram {
 /** What a link decided: the program to run next, or to exit now with a status (setlock -x). */
 export type LinkResult = NextProgram | { exitCode: number };
 
-/** Exit status for a failed exec: 127 when the program does not exist, 126 otherwise (found
- * but not executable, a directory, a bad format...), as POSIX shells use them. */
-export function execFailureStatus(err: unknown): number {
-  return errCode(err) === 'ENOENT' ? 127 : 126;
-}
-
 /** Set every queued soft limit; returns the previous soft values so a failed exec can put
  * them back before this process reports (and allocates) anything. */
 function applyLimits(limits: Map<number, number>, style: NextProgram['style']): Array<[number, number, number]> {
@@ -36,7 +31,7 @@ function applyLimits(limits: Map<number, number>, style: NextProgram['style']): 
       saved.push([res, cur.soft, cur.hard]);
     } catch (err) {
       restoreLimits(saved);
-      throw fatalFrom(style === 'runit' ? 'unable to setrlimit' : 'setrlimit failed', err);
+      throw fatalFrom(style === 'runit' ? 'unable to setrlimit' : 'setrlimit failed', err, EXIT.temporary);
     }
   }
   return saved;
@@ -61,9 +56,8 @@ export function execNext(next: NextProgram, state: ChainState): never {
   } catch (err) {
     restoreLimits(saved);
     if (err instanceof ToolError) throw err;
-    const status = execFailureStatus(err);
     throw next.style === 'runit'
-      ? fatalFrom(`unable to run: ${next.argv[0] ?? next.prog}`, err, status)
-      : fatalFrom(`unable to run ${next.prog}`, err, status);
+      ? fatalFrom(`unable to run: ${next.argv[0] ?? next.prog}`, err, EXIT.temporary)
+      : fatalFrom(`unable to run ${next.prog}`, err, EXIT.temporary);
   }
 }

@@ -8,3 +8,4 @@ export * from './control-codec.js';
 export * from './exec.js';
 export * from './proc.js';
 export * from './extra-status.js';
+export * from './exit-codes.js';

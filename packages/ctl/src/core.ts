@@ -3,4 +3,5 @@
 export { errCode, errstr } from '@tsv/core/errstr';
 export { ToolError, runMain, usageError, writeErr, writeOut } from '@tsv/core/diag';
 export { LOGDIR, SERVICE, SUPERVISE } from '@tsv/core/names';
+export { EXIT } from '@tsv/core/exit-codes';
 export { decodeStatus, STATUS_SIZE, type RunState, type StatusRecord } from '@tsv/core/status-codec';

@@ -5,7 +5,7 @@
 // module because every tsvctl command needs all three and each ESM module costs start-up time;
 // the table and JSON renderings are loaded lazily.
 import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
-import { decodeStatus, errCode, errstr, SERVICE, STATUS_SIZE, SUPERVISE, writeErr, writeOut, type RunState, type StatusRecord } from './core.js';
+import { decodeStatus, errCode, errstr, EXIT, SERVICE, STATUS_SIZE, SUPERVISE, writeErr, writeOut, type RunState, type StatusRecord } from './core.js';
 import { chdirError, servicePath } from './argv.js';
 import { openFifoForWrite } from './fifo.js';
 import { monoAgeSeconds, type ExtraProcess, type ExtraStatus } from '@tsv/core/extra-status';
@@ -64,8 +64,8 @@ export function collectStatus(name: string, dir: string, now: Now, withExtras: b
  * count (1) when the supervisor is not running. */
 export function lsbStatusCode(s: ServiceStatus): number | undefined {
   if (s.main.problem?.level === 'fail') return undefined;
-  if (s.main.view === undefined) return 4;
-  return s.main.view.pid !== 0 ? 0 : 3;
+  if (s.main.view === undefined) return EXIT.lsbUnknown;
+  return s.main.view.pid !== 0 ? EXIT.ok : EXIT.lsbNotRunning;
 }
 
 /** Print sv's status line for s, counting problems in count(); returns the text written. Warnings
@@ -313,7 +313,7 @@ export class Out {
 
   /** sv's exit code. */
   exitCode(): number {
-    return Math.min(this.count, 99);
+    return Math.min(this.count, EXIT.svMaxFailures);
   }
 }
 
