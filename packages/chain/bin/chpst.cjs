@@ -7,7 +7,7 @@
 // environment this process was exec'd with (sh keeps its variables elsewhere): no PWD there
 // (grep status 1) unsets it, a PWD there gets its value back ($(...) drops the NUL grep -z
 // prints; '.$?' protects a trailing newline); without /proc or /bin/grep (not PATH's: the
-// caller's PATH may hold none, or another), sh's value stays. Costs one fork+exec (~1.7 ms).
+// caller's PATH may hold none, or another), sh's value stays. Costs one fork+exec (~2 ms).
 // Node raises RLIMIT_NOFILE's soft limit at start-up, so the shell hands
 // the original on (TSV_NOFILE) for programs we exec or spawn. It also parks NODE_EXTRA_CA_CERTS
 // in TSV_NODE_EXTRA_CA_CERTS: this Node makes no TLS connection, loading the certificates would
