@@ -58,6 +58,21 @@ t.test('forged status and tsv.json naming an unrelated process: refused, the vic
   t.ok(alive(victim.pid), 'the victim survived');
 });
 
+t.test("forged files naming the lock holder's child that leads no process group (a hook's case): refused", { skip }, async (t) => {
+  const root = ctlRoot(t);
+  const { dir, holder } = await fakeSupervise(t, root, 'hook');
+  // flock(1) runs its command as a child in flock's process group, as tsv runs a control/ hook
+  const child = await waitFor(() => {
+    const kids = readFileSync(`/proc/${holder}/task/${holder}/children`, 'utf8').trim();
+    return kids === '' ? 0 : Number(kids.split(' ')[0]);
+  }, 10_000, "flock's child");
+  await waitFor(() => procStat(child)?.comm === 'sleep', 10_000, 'the child to exec sleep');
+  forge(dir, child, holder);
+  const r = await tsvctl(['signal', 'PWR', './hook'], { cwd: root });
+  t.equal(r.stdout, `fail: ./hook: unable to send SIGPWR: pid ${child} does not lead its own process group, as a service tsv started does\n`);
+  t.ok(alive(child), 'the child survived');
+});
+
 t.test('forged files with no live lock holder: refused', { skip }, async (t) => {
   const root = ctlRoot(t);
   const dir = join(root, 'nolock');

@@ -1,8 +1,8 @@
 // Is a pid really the service's process? tsvctl signals a process itself only for signals runsv
 // has no control byte for, and everything in supervise/ can be forged by whoever can write it
 // (status, tsv.json): trusted instead is what the kernel says in /proc. The pid must be a live
-// child of the process that holds supervise/lock (the live supervisor), started when
-// supervise/status says, and no other service of that supervisor may name it.
+// child of the process that holds supervise/lock (the live supervisor), leading its own process
+// group, started when supervise/status says, and no other service of that supervisor may name it.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { procStat } from '@tsv/core/proc';
 import type { StatusRecord } from './core.js';
@@ -139,6 +139,10 @@ export function refuseTarget(dir: string, rec: StatusRecord, supervisorPid: numb
   const p = procStat(rec.pid);
   if (p === undefined || p.state === 'Z' || p.state === 'X') return `pid ${rec.pid} is not running`;
   if (p.ppid !== holder) return `pid ${rec.pid} is not a child of the supervisor (pid ${holder}, holding supervise/lock)`;
+  // why: tsv starts run (and finish, and log/run) in a new session, so the service leads its
+  // own process group; its other children (control/ hooks) stay in the supervisor's group and
+  // no status names them
+  if (p.pgrp !== rec.pid) return `pid ${rec.pid} does not lead its own process group, as a service tsv started does`;
   const started = startSecond(p.startTicks);
   const recorded = rec.time.seconds + rec.time.nanos / 1e9;
   if (started === undefined || Math.abs(started - recorded) > START_TOLERANCE_S) return `pid ${rec.pid} did not start when supervise/status says`;
