@@ -6,7 +6,7 @@ export { readEnvDir, applyEnvChanges, envFileValue, envPath, type EnvChange, typ
 export { parseLimit, queueLimit, queueOption, MEM_RESOURCES, type LimitValue } from './limits.js';
 export { takeLock, RUNIT_LOCK, DJB_LOCK, type LockWording } from './lock.js';
 export { initialState, printWarning, restoreCaCerts, type ChainState } from './state.js';
-export { execNext, execFailureStatus, type NextProgram, type LinkResult } from './exec-next.js';
+export { execNext, type NextProgram, type LinkResult } from './exec-next.js';
 export { fusionTarget, ourBinDir, WRAPPER_NAMES, type WrapperName } from './fusion.js';
 export { runChain, LINKS, type Link } from './chain.js';
 export { parseChpst, applyChpst, chpst, CHPST_USAGE, type ChpstOptions } from './wrappers/chpst.js';

@@ -10,3 +10,4 @@ export * from './env-list.js';
 export * from './proc-stat.js';
 export * from './extra-status.js';
 export * from './word-file.js';
+export * from './exit-codes.js';

@@ -3,7 +3,7 @@
 // mode from argv[0], tsvctl's extras (--json, --sv, `log -f -n N`, `signal SIG`), sv's command
 // words (runit.md 3.3) and service name resolution (runit.md 3.2).
 import { accessSync, constants, statSync } from 'node:fs';
-import { usageError } from '@tsv/core';
+import { EXIT, usageError } from '@tsv/core';
 
 /** Default SVDIR when the environment has none (Debian's build of sv). */
 export const DEFAULT_SVDIR = '/etc/service';
@@ -57,7 +57,7 @@ export function usageText(prog: string, lsb: boolean): string {
 
 /** Throw the usage error for this mode, with an optional first line. */
 function usage(prog: string, lsb: boolean, first?: string): never {
-  throw usageError(`${first === undefined ? '' : `${first}\n`}${usageText(prog, lsb)}`, lsb ? 2 : 100);
+  throw usageError(`${first === undefined ? '' : `${first}\n`}${usageText(prog, lsb)}`, lsb ? EXIT.lsbUsage : EXIT.usage);
 }
 
 /** Result of the -V option: the caller prints the version, then the usage. */
