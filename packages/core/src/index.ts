@@ -11,3 +11,4 @@ export * from './proc-stat.js';
 export * from './extra-status.js';
 export * from './word-file.js';
 export * from './exit-codes.js';
+export * from './getopt.js';
