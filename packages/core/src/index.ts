@@ -10,4 +10,6 @@ export * from './env-list.js';
 export * from './proc-stat.js';
 export * from './extra-status.js';
 export * from './word-file.js';
+export * from './exit-codes.js';
+export * from './getopt.js';
 export * from './scan-dir-default.js';

@@ -1,7 +1,7 @@
 // tsvctl's command words under its own name: every word it knows (sv's, its own, the yargs
 // verbs), and the strict check that turns a typo into an error naming the nearest word. Run as
 // `sv` (or in LSB mode) this is not used: sv's first-letter leniency stays (runit.md 3.3).
-import { ToolError } from '@tsv/core';
+import { EXIT, ToolError } from '@tsv/core';
 
 /** The verbs parsed by the yargs front end (verbs/front.ts), loaded only when one runs. */
 export const FRONT_VERBS: readonly string[] = ['help', 'completion', 'list', 'new'];
@@ -54,7 +54,7 @@ export function nearestCommand(word: string): string {
 /** tsvctl's strict check: a ToolError (exit 100) for a word it does not know, else undefined. */
 export function unknownCommand(word: string): ToolError | undefined {
   if (isKnownCommand(word)) return undefined;
-  return new ToolError(`unknown command: ${word} (did you mean ${nearestCommand(word)}?)`, 100);
+  return new ToolError(`unknown command: ${word} (did you mean ${nearestCommand(word)}?)`, EXIT.usage);
 }
 
 /** Does this command line go to the yargs front end? Only under the name tsvctl: a yargs verb

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { defaultScanDir, ToolError, warnLine } from '@tsv/core';
+import { defaultScanDir, EXIT, ToolError, warnLine } from '@tsv/core';
 import { report, writeErr, writeOut } from '@tsv/os';
 import yargs, { type Argv } from 'yargs';
 import { wantColour } from '../colour.js';
@@ -89,7 +89,7 @@ function parser(args: readonly string[], env: NodeJS.ProcessEnv, cmdWords: reado
         const dir = typeof a.dir === 'string' ? a.dir : defaultScanDir(env, homedir());
         const rows = listServices(dir);
         writeOut(a.json === true ? renderListJson(rows) : renderListTable(rows, wantColour(process.stdout, env)));
-        result.code = 0;
+        result.code = EXIT.ok;
       },
     )
     .command(
@@ -120,7 +120,7 @@ function parser(args: readonly string[], env: NodeJS.ProcessEnv, cmdWords: reado
         });
         writeOut(`${name}: made ${made.join(', ')}\n`);
         if (typeof a.user === 'string' && !userKnown(a.user)) writeErr(warnLine('tsvctl', `user ${a.user.split(':')[0] ?? ''} is not in /etc/passwd: chpst -u will refuse to start ${name}/run unless the user is added`));
-        result.code = 0;
+        result.code = EXIT.ok;
       },
     )
     .command(
@@ -132,7 +132,7 @@ function parser(args: readonly string[], env: NodeJS.ProcessEnv, cmdWords: reado
           y.showHelp('log');
           return;
         }
-        if (!isKnownCommand(a.command)) throw new ToolError(`unknown command: ${a.command} (did you mean ${nearestCommand(a.command)}?)`, 100);
+        if (!isKnownCommand(a.command)) throw new ToolError(`unknown command: ${a.command} (did you mean ${nearestCommand(a.command)}?)`, EXIT.usage);
         result.help = a.command;
       },
     )
@@ -141,7 +141,7 @@ function parser(args: readonly string[], env: NodeJS.ProcessEnv, cmdWords: reado
     .example('tsvctl -w 5 restart ./web', 'restart ./web, and wait up to 5 s until it runs again')
     .example('tsvctl list', 'every service of $SVDIR (else ~/service) in one table')
     .fail((msg, err) => {
-      throw err ?? new ToolError(msg, 100);
+      throw err ?? new ToolError(msg, EXIT.usage);
     });
   for (const c of SV_COMMANDS) y.command(c.synopsis, c.describe);
   return y;
@@ -150,7 +150,7 @@ function parser(args: readonly string[], env: NodeJS.ProcessEnv, cmdWords: reado
 /** Run tsvctl's yargs front end on args; resolves to the exit code. */
 export async function runFront(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { yargsArgs, cmd } = splitNewArgs(chooseShell(args, env));
-  const result: FrontResult = { code: 0 };
+  const result: FrontResult = { code: EXIT.ok };
   try {
     await parser(yargsArgs, env, cmd, result).parseAsync();
     if (result.help !== undefined) await parser([result.help, '--help'], env, [], result).parseAsync();

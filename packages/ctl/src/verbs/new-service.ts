@@ -4,7 +4,7 @@
 // beside NAME and renamed into place, so a scanner never sees a half-made service.
 import { chmodSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fatalFrom, SERVICE, ToolError } from '@tsv/core';
+import { EXIT, fatalFrom, SERVICE, ToolError } from '@tsv/core';
 
 /** What `new` is asked to make. */
 export interface NewServiceSpec {
@@ -40,10 +40,10 @@ export function envFiles(pairs: readonly string[]): Map<string, string> {
     const eq = p.indexOf('=');
     const k = eq < 0 ? '' : p.slice(0, eq);
     const v = p.slice(eq + 1);
-    if (k === '' || k.includes('/') || k.startsWith('.')) throw new ToolError(`invalid --env: ${p} (want NAME=VALUE)`, 100);
+    if (k === '' || k.includes('/') || k.startsWith('.')) throw new ToolError(`invalid --env: ${p} (want NAME=VALUE)`, EXIT.usage);
     // why: envdir takes a file's first line and strips its trailing blanks: such a value cannot
     // survive the round trip, so it is refused rather than silently changed.
-    if (/[\n\0]/.test(v) || /[ \t]$/.test(v)) throw new ToolError(`invalid --env value for ${k}: envdir keeps only one line without trailing blanks`, 100);
+    if (/[\n\0]/.test(v) || /[ \t]$/.test(v)) throw new ToolError(`invalid --env value for ${k}: envdir keeps only one line without trailing blanks`, EXIT.usage);
     // why: an empty file makes envdir remove the variable; a lone newline sets it to ''.
     out.set(k, `${v}\n`);
   }
@@ -63,7 +63,7 @@ export function runScript(spec: NewServiceSpec): string {
   const lines = ['#!/bin/sh', '# made by tsvctl new: stderr joins stdout, which the supervisor pipes to the logger (log/)', 'exec 2>&1'];
   const words: string[] = [];
   if (spec.cwd !== undefined) {
-    lines.push(`cd ${shellQuote(spec.cwd)} || exit 111`);
+    lines.push(`cd ${shellQuote(spec.cwd)} || exit ${EXIT.temporary}`);
     // why: after the cd, $OLDPWD is the service directory wherever it has been moved to (an
     // absolute path written now would break on a move); runit's chpst has no -C to do the cd.
     if (spec.env !== undefined && spec.env.length > 0) words.push('envdir', '"$OLDPWD"/env');
@@ -74,13 +74,13 @@ export function runScript(spec: NewServiceSpec): string {
   return lines.join('\n');
 }
 
-/** Check a spec; a ToolError (usage, 100) for what cannot make a working service. */
+/** Check a spec; a ToolError (usage, EXIT.usage) for what cannot make a working service. */
 function validate(spec: NewServiceSpec): void {
-  if (spec.name === '' || basename(spec.name) === '' || basename(spec.name) === '.' || basename(spec.name) === '..') throw new ToolError(`invalid service name: ${spec.name}`, 100);
-  if (spec.cmd.length === 0 || spec.cmd[0] === '') throw new ToolError('new: no command given (tsvctl new NAME [--] CMD...)', 100);
-  if (spec.readyFd !== undefined && (!Number.isInteger(spec.readyFd) || spec.readyFd < 3)) throw new ToolError(`invalid --ready-fd: ${spec.readyFd} (want a number 3 or more: 0-2 are stdio)`, 100);
-  if (spec.user === '') throw new ToolError('invalid --user: empty', 100);
-  if (spec.cwd !== undefined && !spec.cwd.startsWith('/')) throw new ToolError(`invalid --cwd: ${spec.cwd} (want an absolute path)`, 100);
+  if (spec.name === '' || basename(spec.name) === '' || basename(spec.name) === '.' || basename(spec.name) === '..') throw new ToolError(`invalid service name: ${spec.name}`, EXIT.usage);
+  if (spec.cmd.length === 0 || spec.cmd[0] === '') throw new ToolError('new: no command given (tsvctl new NAME [--] CMD...)', EXIT.usage);
+  if (spec.readyFd !== undefined && (!Number.isInteger(spec.readyFd) || spec.readyFd < 3)) throw new ToolError(`invalid --ready-fd: ${spec.readyFd} (want a number 3 or more: 0-2 are stdio)`, EXIT.usage);
+  if (spec.user === '') throw new ToolError('invalid --user: empty', EXIT.usage);
+  if (spec.cwd !== undefined && !spec.cwd.startsWith('/')) throw new ToolError(`invalid --cwd: ${spec.cwd} (want an absolute path)`, EXIT.usage);
 }
 
 /** Write a file with mode (umask aside: chmod after). */
@@ -100,9 +100,9 @@ export function makeService(spec: NewServiceSpec): string[] {
   } catch {
     exists = false;
   }
-  if (exists) throw new ToolError(`unable to create ${spec.name}: file exists`, 111);
+  if (exists) throw new ToolError(`unable to create ${spec.name}: file exists`, EXIT.temporary);
   const parent = dirname(target);
-  if (!existsSync(parent)) throw new ToolError(`unable to create ${spec.name}: directory ${parent} does not exist`, 111);
+  if (!existsSync(parent)) throw new ToolError(`unable to create ${spec.name}: directory ${parent} does not exist`, EXIT.temporary);
   // why: a dot name is ignored by tsvscan and runsvdir, so a service made inside a scan
   // directory appears whole, in one rename, never without its run or log/.
   const tmp = join(parent, `.${basename(target)}.new-${process.pid}`);
@@ -137,11 +137,11 @@ export function makeService(spec: NewServiceSpec): string[] {
     }
     // why: rename would replace an empty directory made meanwhile; the lstat above is the
     // refusal, this the last check before the atomic step.
-    if (existsSync(target)) throw new ToolError(`unable to create ${spec.name}: file exists`, 111);
+    if (existsSync(target)) throw new ToolError(`unable to create ${spec.name}: file exists`, EXIT.temporary);
     renameSync(tmp, target);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    throw e instanceof ToolError ? e : fatalFrom(`unable to create ${spec.name}`, e, 111);
+    throw e instanceof ToolError ? e : fatalFrom(`unable to create ${spec.name}`, e, EXIT.temporary);
   }
   return made;
 }
