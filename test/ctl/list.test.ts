@@ -4,9 +4,9 @@
 import t from 'tap';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnTracked, testPath, waitFor } from '../helpers/index.js';
+import { bin, run, spawnTracked, testPath, waitFor } from '../helpers/index.js';
 import { scanTmpdir, startScan, killUnderAtEnd } from '../helpers/scan.js';
-import { ctlEnv, HAVE_RUNIT, okAlive, status, tsvctl } from '../helpers/ctl.js';
+import { ctlEnv, HAVE_RUNIT, okAlive, onPath, status, tsvctl } from '../helpers/ctl.js';
 
 /** A row of `tsvctl list --json`. */
 interface Row {
@@ -113,6 +113,14 @@ t.test('list of a directory nobody supervises', async (t) => {
   t.match(rows, [{ name: 'a', problem: 'unable to open supervise/ok: file does not exist', state: null, pid: null }]);
   const r = await tsvctl(['list', dir]);
   t.match(r.stdout, /\na\s+unsupervised\s+-\s+-\s+-\s+-\s+-\s+-\s+-\s+-\s+unable to open supervise\/ok: file does not exist\n$/);
+  if (onPath('script')) {
+    // on a terminal (script(1) gives tsvctl a pty): colours, unless NO_COLOR
+    const tty = await run('script', ['-qec', `${bin('tsvctl')} list ${dir}`, '/dev/null'], { env: ctlEnv() });
+    t.match(tty.stdout, /\x1b\[1mSERVICE\x1b\[0m/, 'a bold header on a terminal');
+    t.match(tty.stdout, /\x1b\[31munsupervised\x1b\[0m/, 'problems in red');
+    const plain = await run('script', ['-qec', `${bin('tsvctl')} list ${dir}`, '/dev/null'], { env: ctlEnv({ NO_COLOR: '1' }) });
+    t.notMatch(plain.stdout, /\x1b\[/, 'NO_COLOR: none');
+  }
   const empty = scanTmpdir(t, 'tsv-list-empty-');
   t.same(await listJson(empty), []);
 });
