@@ -46,6 +46,13 @@ t.test('completion prints bash and zsh scripts; the query lists commands', async
   const q = await tsvctl(['--get-yargs-completions', 'tsvctl', 're']);
   t.equal(q.code, 0);
   for (const w of ['restart', 'reload', 'list', 'new', 'status']) t.match(q.stdout, new RegExp(`^${w}$`, 'm'));
+  // after an sv command: the services of $SVDIR; nothing for a path (the shell completes files)
+  const svdir = ctlRoot(t);
+  for (const n of ['web', 'worker', 'api']) makeService(svdir, n, { run: TRAP_RUN });
+  const s = await tsvctl(['--get-yargs-completions', 'tsvctl', 'restart', 'w'], { env: ctlEnv({ SVDIR: svdir }) });
+  t.same(s.stdout.split('\n').filter(Boolean).sort(), ['web', 'worker']);
+  const p = await tsvctl(['--get-yargs-completions', 'tsvctl', 'up', './'], { env: ctlEnv({ SVDIR: svdir }) });
+  t.equal(p.stdout, '');
   if (onPath('bash')) {
     // the bash script loads in bash and registers the completion
     const script = join(tmpdir(t), 'tsvctl.bash');

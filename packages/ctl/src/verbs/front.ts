@@ -1,12 +1,13 @@
 // tsvctl's own verbs (help, completion, list, new) and its --help, parsed with yargs. Loaded
 // only when one of them runs (ctl.ts imports this lazily): a bundled yargs costs tens of ms of
 // CPU per start, which the runit verbs (status, up, ...) that scripts call in loops must not pay.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { defaultScanDir, EXIT, ToolError, warnLine } from '@tsv/core';
 import { report, writeErr, writeOut } from '@tsv/os';
 import yargs, { type Argv } from 'yargs';
+import { DEFAULT_SVDIR, isLocalName } from '../argv.js';
 import { wantColour } from '../colour.js';
 import { isKnownCommand, nearestCommand } from '../command-words.js';
 import { listServices } from './list.js';
@@ -38,6 +39,17 @@ function userKnown(spec: string): boolean {
     return userInPasswd(spec, readFileSync('/etc/passwd', 'utf8'));
   } catch {
     return true;
+  }
+}
+
+/** Completions for a service word: the services of $SVDIR (default /etc/service, as sv finds
+ * them) starting with current; none for a path (the shell completes file names then). */
+function serviceNames(env: NodeJS.ProcessEnv, current: string): string[] {
+  if (isLocalName(current) && current !== '') return [];
+  try {
+    return readdirSync(env.SVDIR ?? DEFAULT_SVDIR).filter((n) => !n.startsWith('.') && n.startsWith(current));
+  } catch {
+    return [];
   }
 }
 
@@ -136,7 +148,13 @@ function parser(args: readonly string[], env: NodeJS.ProcessEnv, cmdWords: reado
         result.help = a.command;
       },
     )
-    .completion('completion', 'print a completion script for bash or zsh (`tsvctl completion bash >> ~/.bashrc`)')
+    .completion('completion', 'print a completion script for bash or zsh (`tsvctl completion bash >> ~/.bashrc`)', (current: string, argv: { _: unknown[] }, fallback: () => unknown, done: (completions: string[]) => unknown) => {
+      // why: after an sv command word, the words are services: names in $SVDIR; a path (or
+      // nothing to offer) gives the shell no words, so it falls back to file names.
+      const word = argv._.map(String).find((w, i) => i > 0 && w !== current && !w.startsWith('-'));
+      if (word !== undefined && SV_COMMANDS.some((c) => c.synopsis.split(' ')[0] === word)) done(serviceNames(env, current));
+      else fallback();
+    })
     .epilogue(EPILOGUE)
     .example('tsvctl -w 5 restart ./web', 'restart ./web, and wait up to 5 s until it runs again')
     .example('tsvctl list', 'every service of $SVDIR (else ~/service) in one table')
