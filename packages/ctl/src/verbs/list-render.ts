@@ -42,11 +42,12 @@ function notes(r: ListRow): Cell {
   if (r.problem !== null) return { text: r.problem, colour: 'red' };
   const out: string[] = [];
   let colour: Colour | undefined;
+  const failures = (n: number): string => `${n} failure${n === 1 ? '' : 's'}`;
   if (r.backoff?.givenUp === true) {
-    out.push(`given up after ${r.backoff.failures} failures`);
+    out.push(`given up after ${failures(r.backoff.failures)}`);
     colour = 'red';
   } else if (r.backoff?.active === true) {
-    out.push(`backoff ${r.backoff.secondsLeft ?? 0}s (${r.backoff.failures} failures)`);
+    out.push(`backoff ${r.backoff.secondsLeft ?? 0}s (${failures(r.backoff.failures)})`);
     colour = 'yellow';
   }
   if (r.pid !== null && r.normallyUp === false) out.push('normally down');
