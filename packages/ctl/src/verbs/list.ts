@@ -2,7 +2,7 @@
 // (collectStatus, tsv.json through tsv-extra.ts), joined with the CPU and memory of each
 // service's processes (proc-usage.ts). Returns rows; list-render.ts prints them.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { EXIT, fatalFrom, SERVICE, type ExtraProcess } from '@tsv/core';
+import { EXIT, type ExtraProcess, fatalFrom, SERVICE } from '@tsv/core';
 import { collectStatus, type ProcStatus, type ServiceStatus } from '../status.js';
 import { monoNowMs, readExtraFile } from '../tsv-extra.js';
 import { membersOf, scanProcs, usageOf, type ProcEntry, type Usage } from './proc-usage.js';

@@ -15,6 +15,9 @@ export interface ScanDirOptions {
   /** the scan directory as the user gave it (for messages) */
   shown: string;
   factory: SupervisorFactory;
+  /** a missing directory at start-up is fatal (no DIR was given: the default must exist)
+   * instead of waited for */
+  mustExist?: boolean;
   /** print one warning (the message only) */
   warn(message: string): void;
 }
@@ -95,13 +98,13 @@ class ScanDir {
   }
 
   /** At start-up: a scan directory that is a file or cannot be read is fatal; a missing one is
-   * waited for (warned once). */
+   * waited for (warned once), unless it must exist. */
   private firstLook(): void {
     let st;
     try {
       st = statSync(this.opts.dir, { bigint: true });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && this.opts.mustExist !== true) return;
       throw new ToolError(`unable to stat ${this.opts.shown}: ${errstr(e)}`, 111);
     }
     if (!st.isDirectory()) throw new ToolError(`unable to scan ${this.opts.shown}: not a directory`, 111);
