@@ -3,7 +3,7 @@
 // rescans. Run as `runsvdir` (a symlink) it takes runsvdir's arguments and usage.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SCANDIR, usageError, warnLine } from '@tsv/core';
+import { defaultScanDir, usageError, warnLine } from '@tsv/core';
 import { report, runMain, writeErr } from '@tsv/os';
 import { runScanDir } from '../scan/scan-dir.js';
 import { Supervisor } from '../supervisor.js';
@@ -24,7 +24,7 @@ function parseOwn(prog: string, argv: string[]): ScanArgs {
   const args = argv[0] === '--' ? argv.slice(1) : argv;
   if (args.length > 1 || args[0] === '') throw usageError(`usage: ${prog} [dir]`, 1);
   if (args[0] !== undefined) return { shown: args[0], defaulted: false };
-  return { shown: process.env[SCANDIR.envDir] ?? join(homedir(), SCANDIR.homeDir), defaulted: true };
+  return { shown: defaultScanDir(process.env, homedir()), defaulted: true };
 }
 
 /** runsvdir's syntax, as runsvdir.c reads it: `runsvdir [-P] dir [log]`. Only the first word is
