@@ -4,10 +4,10 @@
 // loses no line. We stop and restart rather than adopt: a process cannot wait() on a non-child,
 // cannot get at the old log pipe (it died with the old supervisor), and cannot learn an orphan's
 // exit status; see docs/tsvscan.md ("Takeover").
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeExtraStatus, errstr, SERVICE, SUPERVISE, ToolError } from '@tsv/core';
-import { isSameLiveProcess, procStat } from '@tsv/os';
+import { decodeExtraStatus, decodeStatus, errstr, SERVICE, SUPERVISE, ToolError } from '@tsv/core';
+import { groupExists, isSameLiveProcess, procStat } from '@tsv/os';
 
 /** Timing of a takeover (ms); every field has a default. */
 export interface TakeoverTimes {
@@ -25,10 +25,10 @@ const DEFAULT_KILL_MS = 7000;
 const DEFAULT_LOG_DRAIN_MS = 5000;
 const DEFAULT_GIVE_UP_MS = 5000;
 /** USER_HZ, the unit of /proc/PID/stat start times: 100 on every mainstream Linux architecture
- * (Node cannot call sysconf(_SC_CLK_TCK)). Only the pid-file rule below depends on it. */
+ * (Node cannot call sysconf(_SC_CLK_TCK)). Only the status-time rule below depends on it. */
 const CLOCK_TICKS_PER_S = 100;
-/** Slack of the pid-file rule: /proc/stat's btime is whole seconds, and the wall clock may have
- * been slewed since the process started. */
+/** Slack of the status-time rule: /proc/stat's btime is whole seconds, the wall clock may have
+ * been slewed since the process started, and a supervisor stamps the status just after fork. */
 const START_SLACK_MS = 2000;
 
 /** A process left behind by a dead supervisor, identified beyond doubt. */
@@ -60,7 +60,10 @@ export async function takeOverOrphans(dir: string, warn: (line: string) => void,
 }
 
 /** The orphans of one (service or log) directory: the process supervise/tsv.json names when its
- * pid and start time still match, and the one supervise/pid names when the pid-file rule holds. */
+ * pid and start time still match, and the one supervise/pid names when its start time is that
+ * recorded in supervise/status. Neither rule looks at the process's cwd: most real daemons
+ * chdir (cron to /var/spool/cron, redis to /var/lib/redis, multilog and svlogd into their log
+ * directories), and a chdir cannot change a process's pid or start time. */
 function findOrphans(dir: string, label: string): Orphan[] {
   const sup = join(dir, SERVICE.supervise);
   const out: Orphan[] = [];
@@ -72,10 +75,13 @@ function findOrphans(dir: string, label: string): Orphan[] {
       out.push({ pid: st.pid, startTicks: st.startTicks, pgid: st.pgrp === st.pid ? st.pid : 0, label });
     }
   }
-  const pf = readPidFile(sup);
-  if (pf !== undefined && !out.some((o) => o.pid === pf.pid)) {
-    const st = procStat(pf.pid);
-    if (st !== undefined && live(st.state) && st.pid !== process.pid && cwdIs(st.pid, dir) && startedBefore(st.startTicks, pf.mtimeMs)) {
+  const pid = readPidFile(sup);
+  if (pid !== undefined && !out.some((o) => o.pid === pid)) {
+    const st = procStat(pid);
+    const startMs = readStatusStart(sup, pid);
+    // why: a tsv.json that names this pid with another start time has already said it is not ours.
+    const contradicted = extra !== undefined && extra.pid === pid;
+    if (st !== undefined && live(st.state) && st.pid !== process.pid && !contradicted && startMs !== undefined && startedAt(st.startTicks, startMs)) {
       out.push({ pid: st.pid, startTicks: st.startTicks, pgid: st.pgrp === st.pid ? st.pid : 0, label });
     }
   }
@@ -100,40 +106,38 @@ function readExtra(sup: string): { pid: number; startTicks: number } | undefined
   return { pid: x.pid, startTicks: x.pidStartTicks };
 }
 
-/** The pid in supervise/pid (runit writes it on every pid change) and the file's mtime. */
-function readPidFile(sup: string): { pid: number; mtimeMs: number } | undefined {
-  const path = join(sup, SUPERVISE.pid);
+/** The pid in supervise/pid (runit writes it on every pid change). */
+function readPidFile(sup: string): number | undefined {
   try {
-    const text = readFileSync(path, 'utf8').trim();
+    const text = readFileSync(join(sup, SUPERVISE.pid), 'utf8').trim();
     const pid = Number(text);
-    if (text === '' || !Number.isInteger(pid) || pid <= 0) return undefined;
-    return { pid, mtimeMs: statSync(path).mtimeMs };
+    return text === '' || !Number.isInteger(pid) || pid <= 0 ? undefined : pid;
   } catch {
     return undefined;
   }
 }
 
-/** Is the current directory of pid the directory dir (same device and inode)? A service's run
- * (and log/run) starts in its directory; a process of another user we may not inspect is not
- * ours. */
-function cwdIs(pid: number, dir: string): boolean {
+/** The start (wall-clock ms) supervise/status records for pid: its TAI64N (bytes 0-11), when
+ * the record is in state run or finish with that pid (bytes 12-15, byte 19). runsv, runit's
+ * runsv and tsv set that time when they fork the process, so it is the process's start. */
+function readStatusStart(sup: string, pid: number): number | undefined {
+  let rec;
   try {
-    const a = statSync(`/proc/${pid}/cwd`);
-    const b = statSync(dir);
-    return a.dev === b.dev && a.ino === b.ino;
+    rec = decodeStatus(readFileSync(join(sup, SUPERVISE.status)));
   } catch {
-    return false;
+    return undefined;
   }
+  if (rec === undefined || rec.pid !== pid || rec.state === 'down') return undefined;
+  return rec.time.seconds * 1000 + Math.floor(rec.time.nanos / 1e6);
 }
 
-/** Did a process with these start ticks start before the pid file was written (within the slack)?
- * A supervisor writes supervise/pid after it spawned the process; a recycled pid belongs to a
- * process started after the original died, hence after the write. */
-function startedBefore(startTicks: number, mtimeMs: number): boolean {
+/** Did a process with these start ticks start at startMs (within the slack)? A recycled pid
+ * belongs to a process started after the original died, hence well after the recorded start. */
+function startedAt(startTicks: number, startMs: number): boolean {
   const btime = bootTimeS();
   if (btime === undefined) return false;
-  const startMs = (btime + startTicks / CLOCK_TICKS_PER_S) * 1000;
-  return startMs <= mtimeMs + START_SLACK_MS;
+  const procMs = (btime + startTicks / CLOCK_TICKS_PER_S) * 1000;
+  return Math.abs(procMs - startMs) <= START_SLACK_MS;
 }
 
 /** Boot time in wall-clock seconds (/proc/stat btime). */
@@ -176,6 +180,9 @@ const GROUP_SNAPSHOT_MS = 50;
 
 /** Has process group pgid a live member (per a /proc scan at most GROUP_SNAPSHOT_MS old)? */
 function groupHasMembers(pgid: number): boolean {
+  // why: the kernel answers "no member at all" with one kill(2); only a group that has one
+  // (maybe a zombie, which does not count) needs the /proc scan.
+  if (!groupExists(pgid)) return false;
   const now = Date.now();
   if (groupSnapshot === undefined || now - groupSnapshot.at > GROUP_SNAPSHOT_MS) {
     const members = new Map<number, number>();
