@@ -7,7 +7,7 @@ import { closeSync, openSync, statSync, constants as fsc } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osc } from 'node:os';
 import { join } from 'node:path';
-import { decodeControl, encodeExtraStatus, encodeStatus, errCode, errstr, type ExtraProcess, type ExtraStatus, formatStat, SERVICE, taiFromMs } from '@tsv/core';
+import { decodeControl, errCode, errstr, type ExtraStatus, projectStatus, SERVICE } from '@tsv/core';
 import { pidsInGroup, procStat } from '@tsv/os';
 import { getrlimit, pipe, RLIMIT, setrlimit } from '@tsv/native';
 import { initialState, step, type Effect, type MachineEvent, type MachineState, type Now, type TimerName } from './machine.js';
@@ -398,47 +398,15 @@ export class Slot {
     this.cleanups.add(t);
   }
 
-  /** Write status, stat, pid and tsv.json from the state. */
+  /** Write status, stat, pid and tsv.json: the pure projection of the state. */
   private write(): void {
     this.dirty = false;
     const s = this.state;
-    const status = encodeStatus({
-      time: taiFromMs(s.since.wall),
-      pid: s.pid,
-      paused: s.paused,
-      wantUp: s.want === 'up',
-      gotTerm: s.gotTerm,
-      state: s.phase,
-    });
-    const stat = formatStat({ state: s.phase, paused: s.paused, gotTerm: s.gotTerm, want: s.want === 'up' ? 'up' : s.want === 'exit' ? 'exit' : 'down' });
-    const extra: ExtraStatus = { v: 1, supervisor: this.o.supervisorInfo, service: this.extraProcess() };
-    this.o.sdir.writeStatus(status, stat, s.pid, encodeExtraStatus(extra), (m) => this.o.warn(m));
-  }
-
-  /** The tsv.json record of this process. */
-  private extraProcess(): ExtraProcess {
-    const s = this.state;
-    const rec: ExtraProcess = {
-      state: s.phase,
-      want: s.want,
-      pid: s.pid,
-      pidStartTicks: s.pid === 0 ? null : this.startTicks,
-      pgid: this.logger !== null ? 0 : s.pgid,
-      since: s.since.wall,
-      sinceMono: s.since.mono,
-      ready: s.ready,
-      readySinceMono: s.readyMono,
-      lastExit: s.lastExit,
-      restarts: Math.max(0, s.starts - 1),
-      backoff: {
-        failures: s.failures,
-        delayMs: s.restartAt?.delayMs ?? 0,
-        nextStartAt: s.restartAt?.wall ?? null,
-        givenUp: s.givenUp,
-      },
-    };
-    if (this.o.startInProcess !== undefined) rec.inProcess = true;
-    return rec;
+    const files = projectStatus(
+      { ...s, state: s.phase, pidStartTicks: this.startTicks, pgid: this.logger !== null ? 0 : s.pgid, inProcess: this.o.startInProcess !== undefined },
+      this.o.supervisorInfo,
+    );
+    this.o.sdir.writeStatus(files, s.pid, (m) => this.o.warn(m));
   }
 }
 
