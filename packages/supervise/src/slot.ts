@@ -1,13 +1,14 @@
 // The I/O shell around one state machine (machine.ts): the service's run/finish, or its
-// logger. Turns OS events (child exit, timers, control bytes, readiness line, hook result) into
-// machine events and carries out the machine's effects (spawn, signal, status write, timers,
-// control/<c> hooks). Owns no global state and never throws out of an event handler.
+// logger. Turns OS events (child exit, timers, control bytes, readiness line, hook exit) into
+// machine events and carries out the machine's effects as syscalls (spawn, kill, status write,
+// timers, control/<c> hooks, settings read, the in-process logger's methods). It decides
+// nothing: every rule is in the machine's table. Owns no global state and never throws out of
+// an event handler.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { closeSync, openSync, statSync, constants as fsc } from 'node:fs';
+import { closeSync, openSync, constants as fsc } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osc } from 'node:os';
-import { join } from 'node:path';
-import { decodeControl, errCode, errstr, type ExtraStatus, projectStatus, SERVICE } from '@tsv/core';
+import { decodeControl, errstr, type ExtraStatus, projectStatus, SERVICE } from '@tsv/core';
 import { pidsInGroup, procStat } from '@tsv/os';
 import { getrlimit, pipe, RLIMIT, setrlimit } from '@tsv/native';
 import { initialState, step, type Effect, type MachineEvent, type MachineState, type Now, type TimerName } from './machine.js';
@@ -60,8 +61,6 @@ export class Slot {
   private startTicks: number | null = null;
   private closed = false;
   private dead = false;
-  private readonly cleanups = new Set<NodeJS.Timeout>();
-  private cleanupWaiters: (() => void)[] = [];
 
   constructor(private readonly o: SlotOptions) {
     this.state = initialState(o.isLog, o.wantUp, now());
@@ -110,12 +109,6 @@ export class Slot {
     this.write();
   }
 
-  /** Resolves when no leftover process group is waiting for its SIGKILL. */
-  cleanupsDone(): Promise<void> {
-    if (this.cleanups.size === 0) return Promise.resolve();
-    return new Promise((res) => this.cleanupWaiters.push(res));
-  }
-
   /** Stop timers and readiness watching; ignore every later event (a late hook exit must not
    * write into a supervise/ whose lock is released). */
   close(): void {
@@ -161,18 +154,32 @@ export class Slot {
   /** Carry out one effect. */
   private effect(fx: Effect): void {
     switch (fx.type) {
+      case 'readSettings':
+        this.dispatch({ type: 'settings', settings: this.readSettings() });
+        break;
       case 'spawn':
         if (fx.what === 'run' && this.o.startInProcess !== undefined) this.startLogger();
         else this.spawnChild(fx.what, fx.args);
         break;
       case 'signal':
-        this.signal(fx.pid, fx.signal);
+        kill(fx.pid, fx.signal);
         break;
       case 'signalGroup':
-        if (this.logger === null) kill(-fx.pgid, fx.signal);
+        // why: a group id is not reused while the group has a member; an empty one may be.
+        if (pidsInGroup(fx.pgid).length > 0) kill(-fx.pgid, fx.signal);
         break;
       case 'cleanGroup':
-        this.cleanGroup(fx.pgid, fx.signal, fx.killAfterMs);
+        // why: pidsInGroup asks the kernel first (one kill(2) when the group is empty, the usual
+        // case) and scans /proc only for a group with a member, where zombies do not count.
+        if (pidsInGroup(fx.pgid).length === 0) {
+          this.dispatch({ type: 'groupGone', pgid: fx.pgid });
+          break;
+        }
+        kill(-fx.pgid, fx.signal);
+        kill(-fx.pgid, 'SIGCONT');
+        break;
+      case 'logger':
+        this.loggerAction(fx.action);
         break;
       case 'write':
         this.dirty = true;
@@ -205,25 +212,29 @@ export class Slot {
       case 'exitReady':
         this.o.onExitReady();
         break;
+      default:
+        assertNever(fx);
     }
   }
 
-  /** Send a signal to a child; an in-process logger maps it to its methods instead. */
-  private signal(pid: number, sig: NodeJS.Signals): void {
+  /** The settings for the next start: the service dir's files, or none for an in-process logger. */
+  private readSettings(): Settings {
+    if (this.o.startInProcess !== undefined) return { ...DEFAULT_SETTINGS, inProcess: true };
+    return readSettings(this.o.dir, (m) => this.o.warn(m), !this.o.isLog);
+  }
+
+  /** Call the in-process logger's method the machine chose. */
+  private loggerAction(action: 'stop' | 'reopen' | 'rotate'): void {
     const lg = this.logger;
-    if (lg === null) {
-      kill(pid, sig);
-      return;
-    }
-    // why: the logger runs inside this process: never signal ourselves.
-    if (sig === 'SIGTERM' || sig === 'SIGKILL') void lg.stop().catch((err: unknown) => this.o.warn(`unable to stop the logger: ${errstr(err)}`));
-    else if (sig === 'SIGHUP') lg.reopen();
-    else if (sig === 'SIGALRM') lg.rotate();
+    if (lg === null) return;
+    if (action === 'stop') void lg.stop().catch((err: unknown) => this.o.warn(`unable to stop the logger: ${errstr(err)}`));
+    else if (action === 'reopen') lg.reopen();
+    else lg.rotate();
   }
 
   /** Spawn ./run or ./finish in its own session with exactly fds 0, 1, 2 (and the readiness fd). */
   private spawnChild(what: 'run' | 'finish', args: string[]): void {
-    const settings = what === 'run' ? readSettings(this.o.dir, (m) => this.o.warn(m)) : this.state.settings;
+    const settings = this.state.settings;
     const stdio: StdioOptions = [this.o.stdin, this.o.stdout, 2];
     let notify: [number, number] | null = null;
     if (what === 'run' && settings.notificationFd > 0) {
@@ -244,7 +255,7 @@ export class Slot {
       child = spawn(`./${what}`, args, { cwd: this.o.dir, stdio, env: this.o.env, detached: true });
     } catch (err) {
       closeFds(notify);
-      this.failed(what, err, settings);
+      this.failed(what, err);
       return;
     } finally {
       restoreNofile(raised);
@@ -256,7 +267,7 @@ export class Slot {
       // why: exec errors (ENOENT, EACCES) are reported by an 'error' event on the next tick.
       child.once('error', (err) => {
         closeFds(notify === null ? null : [notify[0]]);
-        this.failed(what, err, settings);
+        this.failed(what, err);
       });
       return;
     }
@@ -269,17 +280,16 @@ export class Slot {
         code,
         signal,
         signum: signal === null ? 0 : (osc.signals[signal] ?? 0),
-        hasFinish: !this.o.isLog && this.hasFinish(),
       });
     });
     this.startTicks = procStat(pid)?.startTicks ?? null;
     if (notify !== null) this.watchReadiness(notify[0]);
-    this.dispatch({ type: 'spawned', what, pid, pgid: pid, settings: what === 'run' ? settings : undefined });
+    this.dispatch({ type: 'spawned', what, pid, pgid: pid });
   }
 
   /** Report a spawn that did not happen. */
-  private failed(what: 'run' | 'finish', err: unknown, settings: Settings): void {
-    this.dispatch({ type: 'spawnFailed', what, error: errstr(err), settings: what === 'run' ? settings : undefined });
+  private failed(what: 'run' | 'finish', err: unknown): void {
+    this.dispatch({ type: 'spawnFailed', what, error: errstr(err) });
   }
 
   /** Start the in-process logger; its pid is the supervisor's own. */
@@ -289,7 +299,7 @@ export class Slot {
     try {
       handle = start();
     } catch (err) {
-      this.dispatch({ type: 'spawnFailed', what: 'run', error: errstr(err), settings: DEFAULT_SETTINGS, label: `log/${SERVICE.logInProcess}` });
+      this.dispatch({ type: 'spawnFailed', what: 'run', error: errstr(err), label: `log/${SERVICE.logInProcess}` });
       return;
     }
     this.logger = handle;
@@ -302,26 +312,14 @@ export class Slot {
         this.loggerEnded(handle, 111);
       },
     );
-    this.dispatch({ type: 'spawned', what: 'run', pid: process.pid, pgid: 0, settings: DEFAULT_SETTINGS });
+    this.dispatch({ type: 'spawned', what: 'run', pid: process.pid, pgid: 0 });
   }
 
   /** The in-process logger finished. */
   private loggerEnded(handle: LoggerHandle, code: number): void {
     if (this.logger !== handle) return;
     this.logger = null;
-    this.dispatch({ type: 'exited', code, signal: null, signum: 0, hasFinish: false });
-  }
-
-  /** runsv tests finish by opening it for reading (not by its x bit). */
-  private hasFinish(): boolean {
-    try {
-      // why: a cheap stat first (no exception object when it is missing, the usual case).
-      if (statSync(join(this.o.dir, SERVICE.finish), { throwIfNoEntry: false }) === undefined) return false;
-      closeSync(openSync(join(this.o.dir, SERVICE.finish), fsc.O_RDONLY | fsc.O_NONBLOCK));
-      return true;
-    } catch {
-      return false;
-    }
+    this.dispatch({ type: 'exited', code, signal: null, signum: 0 });
   }
 
   /** Watch the readiness pipe: the first newline means ready. */
@@ -342,27 +340,16 @@ export class Slot {
     sock.on('error', done);
   }
 
-  /** Run control/<letter> if it exists with the owner's x bit; its exit 0 means handled. */
+  /** Run control/<letter> (the machine knows it exists); report whether it exited 0. */
   private runHook(letter: string): void {
-    const rel = `control/${letter}`;
-    let ok = false;
-    try {
-      const st = statSync(join(this.o.dir, rel), { throwIfNoEntry: false });
-      ok = st !== undefined && (st.mode & fsc.S_IXUSR) !== 0;
-    } catch (err) {
-      if (errCode(err) !== 'ENOENT' && errCode(err) !== 'ENOTDIR') this.o.warn(`unable to stat ${rel}: ${errstr(err)}`);
-    }
-    if (!ok) {
-      this.dispatch({ type: 'hookDone', handled: false });
-      return;
-    }
+    const rel = `${SERVICE.control}/${letter}`;
     let child: ChildProcess;
     const raised = lowerNofile(this.o.nofile);
     try {
       child = spawn(rel, [], { cwd: this.o.dir, stdio: [this.o.stdin, this.o.stdout, 2], env: this.o.env, argv0: rel });
     } catch (err) {
       this.o.warn(`unable to run ${rel}: ${errstr(err)}`);
-      this.dispatch({ type: 'hookDone', handled: false });
+      this.dispatch({ type: 'hookDone', code: null });
       return;
     } finally {
       restoreNofile(raised);
@@ -371,7 +358,7 @@ export class Slot {
     if (pid === undefined) {
       child.once('error', (err) => {
         this.o.warn(`unable to run ${rel}: ${errstr(err)}`);
-        this.dispatch({ type: 'hookDone', handled: false });
+        this.dispatch({ type: 'hookDone', code: null });
       });
       return;
     }
@@ -380,22 +367,9 @@ export class Slot {
     child.once('exit', (code, signal) => {
       this.children.delete(pid);
       if (signal !== null) this.o.warn(`child crashed: ${rel}`);
-      this.dispatch({ type: 'hookDone', handled: code === 0 });
+      // why: "exit 0 = handled" is the machine's rule; the shell reports only the exit code.
+      this.dispatch({ type: 'hookDone', code });
     });
-  }
-
-  /** Stop what the service left in its process group: down-signal and CONT now, KILL later. */
-  private cleanGroup(pgid: number, sig: NodeJS.Signals, killAfterMs: number): void {
-    if (this.logger !== null || pidsInGroup(pgid).length === 0) return;
-    kill(-pgid, sig);
-    kill(-pgid, 'SIGCONT');
-    if (killAfterMs <= 0) return;
-    const t = setTimeout(() => {
-      this.cleanups.delete(t);
-      if (pidsInGroup(pgid).length > 0) kill(-pgid, 'SIGKILL');
-      if (this.cleanups.size === 0) for (const w of this.cleanupWaiters.splice(0)) w();
-    }, killAfterMs);
-    this.cleanups.add(t);
   }
 
   /** Write status, stat, pid and tsv.json: the pure projection of the state. */
@@ -413,6 +387,11 @@ export class Slot {
 /** The current moment on both clocks. */
 function now(): Now {
   return { wall: Date.now(), mono: Number(process.hrtime.bigint()) / 1e6 };
+}
+
+/** The compiler's proof that a switch covers every effect. */
+function assertNever(x: never): never {
+  throw new Error(`unexpected effect ${JSON.stringify(x)}`);
 }
 
 /** process.kill without throwing (the process may be gone already). */
