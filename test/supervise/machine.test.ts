@@ -1,7 +1,7 @@
 // Unit tests of the pure supervisor state machine (no I/O): every cell of its table (all states x
 // all event types), then runsv's semantics and tsv's extras through event sequences.
 import t from 'tap';
-import { step, initialState, stateOf, TABLE, STATES, EVENT_TYPES, IGNORE, LIFE_TABLE, LIFE_STATES, LIFE_EVENT_TYPES, lifeStep, type LifeEvent, type LifeEventType, type LifeState, parseRestartPolicy, parseSignal, backoffDelay, DEFAULT_SETTINGS, DEFAULT_RESTART, type Effect, type EventType, type MachineEvent, type MachineState, type Settings, type State } from '@tsv/supervise';
+import { step, initialState, stateOf, TABLE, STATES, EVENT_TYPES, IGNORE, ORPHAN_TABLE, ORPHAN_STATES, ORPHAN_EVENT_TYPES, orphanStep, type OrphanState, type OrphanEventType, LIFE_TABLE, LIFE_STATES, LIFE_EVENT_TYPES, lifeStep, type LifeEvent, type LifeEventType, type LifeState, parseRestartPolicy, parseSignal, backoffDelay, DEFAULT_SETTINGS, DEFAULT_RESTART, type Effect, type EventType, type MachineEvent, type MachineState, type Settings, type State } from '@tsv/supervise';
 import { constants } from 'node:os';
 
 /** Settings of a service with every control/<c> hook (tests answer each hook's exit). */
@@ -472,4 +472,32 @@ t.test("every cell of the supervisor's table: set-up, running, x's exit sequence
     }
   }
   t.same(lifeStep('running', ev('mainDown', false)), { state: 'done', effects: ['ignoreControl', 'release'] }, 'no logger: exit once the service is down');
+});
+
+t.test('every cell of the takeover table: service and logger orphans', async (t) => {
+  const fxKinds = (fx: { type: string; signal?: string; ms?: number }[]): string => fx.map((f) => (f.type === 'signal' ? f.signal : f.type === 'deadline' ? `deadline:${f.ms}` : f.type)).join(' ');
+  const orphan = (state: OrphanState, isLog: boolean) => ({ state, pid: 9, label: isLog ? 'log/./run' : './run', isLog, killMs: 70, drainMs: 50, logKillMs: 71, giveUpMs: 30 });
+  const SPEC_O: Record<OrphanState, Record<OrphanEventType, 'ignore' | [OrphanState, string]>> = {
+    found: { begin: ['terminating', 'warn SIGTERM SIGCONT deadline:70'], gone: ['gone', 'done'], deadline: 'ignore' },
+    terminating: { begin: 'ignore', gone: ['gone', 'done'], deadline: ['killing', 'warn SIGKILL SIGCONT deadline:30'] },
+    draining: { begin: 'ignore', gone: ['gone', 'done'], deadline: ['drainTerminating', 'warn SIGTERM SIGCONT deadline:71'] },
+    drainTerminating: { begin: 'ignore', gone: ['gone', 'done'], deadline: ['killing', 'warn SIGKILL SIGCONT deadline:30'] },
+    killing: { begin: 'ignore', gone: ['gone', 'done'], deadline: ['stuck', 'fail'] },
+    gone: { begin: 'ignore', gone: 'ignore', deadline: 'ignore' },
+    stuck: { begin: 'ignore', gone: 'ignore', deadline: 'ignore' },
+  };
+  t.same(Object.keys(ORPHAN_TABLE).sort(), [...ORPHAN_STATES].sort());
+  for (const state of ORPHAN_STATES) {
+    for (const ev of ORPHAN_EVENT_TYPES) {
+      const spec = SPEC_O[state][ev];
+      const o = orphan(state, false);
+      const r = orphanStep(o, ev);
+      if (spec === 'ignore') {
+        t.equal((ORPHAN_TABLE[state] as Record<string, unknown>)[ev], IGNORE, `${state} x ${ev}: ignored`);
+        t.same(r, { orphan: o, effects: [] }, `${state} x ${ev}: no effect, no change`);
+      } else t.same([r.orphan.state, fxKinds(r.effects)], spec, `${state} x ${ev}`);
+    }
+  }
+  const lg = orphanStep(orphan('found', true), 'begin');
+  t.same([lg.orphan.state, fxKinds(lg.effects)], ['draining', 'deadline:50'], 'an old logger is first left to drain its input');
 });
