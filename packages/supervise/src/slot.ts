@@ -80,7 +80,9 @@ export class Slot {
   controlBytes(chunk: Buffer): void {
     if (this.closed) return;
     // why: unknown bytes are ignored anyway; dropping them first keeps a flood of garbage cheap.
-    for (const letter of decodeControl(chunk)) this.dispatch({ type: 'control', letter });
+    // One burst for the whole chunk: `tcu` (a restart) is one status write, not three, so the
+    // child's exit that follows is not queued behind two needless writes.
+    this.dispatch(...decodeControl(chunk).map((letter): MachineEvent => ({ type: 'control', letter })));
   }
 
   /** The main service is gone: the logger is to exit once its input ends. */
@@ -120,10 +122,10 @@ export class Slot {
     this.readiness = null;
   }
 
-  /** Feed an event; effects run in order, events they cause are queued behind it. */
-  private dispatch(ev: MachineEvent): void {
-    if (this.dead) return;
-    this.events.push(ev);
+  /** Feed events; effects run in order, events they cause are queued behind them. */
+  private dispatch(...evs: MachineEvent[]): void {
+    if (this.dead || evs.length === 0) return;
+    this.events.push(...evs);
     if (this.dispatching) return;
     this.dispatching = true;
     try {
