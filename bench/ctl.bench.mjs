@@ -169,6 +169,8 @@ export async function run() {
           `    TERM and the service's death); reap to the new run's spawn ${ms(s.split.respawn)} (the supervisor: settings read,`,
           `    fork and exec; empty process group found by one kill(2), no /proc scan); spawn to tsvctl's return ${ms(s.split.toReturn)}`,
           '    (the status write, the inotify wake-up of tsvctl, its check of the new status, its exit).',
+          '    tsv takes a chunk of control bytes (`tcu`) in one burst of its state machine with one status write, so',
+          "    the old run's exit is handled as soon as it arrives; what is left is mostly tsvctl's own Node start.",
         );
       }
     }
