@@ -103,7 +103,6 @@ const snap = (r: StatusRecord, extra?: Partial<ExtraProcess>): Snapshot => ({
   rec: r,
   extra: extra === undefined ? undefined : { ...initialExtraProcess('up', 0, 0), state: r.state, pid: r.pid, ...extra },
   extraFile: undefined,
-  extraDisagrees: false,
 });
 
 t.test('status line: sv flags by pid, extras appended', async (t) => {
@@ -146,8 +145,6 @@ t.test('wait checks: letters, sub-second and monotonic "since", check script', a
   // readiness: u waits for it when the service has the protocol
   t.match(await judge('u', ok(snap(rec(), { ready: false })), { tstartMs, before: undefined, runCheck: yes }), { kind: 'pending', checkFailed: false });
   t.match(await judge('u', ok(snap(rec(), { ready: true })), { tstartMs, before: undefined, runCheck: yes }), { kind: 'pass' });
-  t.match(await judge('u', ok({ ...snap(rec()), extraDisagrees: true }), { tstartMs, before: undefined, runCheck: yes }), { kind: 'pending', disagree: true }, 'files between two writes');
-  t.match(await judge('u', ok({ ...snap(rec(), { ready: false }), extraDisagrees: true }), { tstartMs, before: undefined, runCheck: yes, statusAlone: true }), { kind: 'pass' }, 'a tsv.json that stays stale is ignored in the end');
   // d, o, p, c, x, C
   t.match(await judge('d', ok(snap(rec({ pid: 0, state: 'down' }))), { tstartMs, before, runCheck: no }), { kind: 'pass' });
   t.match(await judge('d', ok(snap(rec({ pid: 0, state: 'finish' }))), { tstartMs, before, runCheck: no }), { kind: 'pending' });
