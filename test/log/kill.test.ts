@@ -63,7 +63,8 @@ t.test('TERM, then KILL, while paused on a full disk: current holds whole lines 
   const p = startShell(t, ['-c', `cat ${input} | exec ${bin('tsvlog')} main`], mnt);
   await waitForText(p.stderr, /pausing: unable to write current: main: out of disk space/);
   const pid = await waitFor(() => {
-    const r = spawnSync('pgrep', ['-P', String(p.pid), '-f', 'tsvlog'], { encoding: 'utf8' });
+    // why: node's command line, not the forked shell's (which names tsvlog too until it execs).
+    const r = spawnSync('pgrep', ['-P', String(p.pid), '-f', '^node .*tsvlog main$'], { encoding: 'utf8' });
     return Number(r.stdout.trim().split('\n')[0]) || undefined;
   }, 5000, 'the tsvlog process');
   process.kill(pid, 'SIGTERM');

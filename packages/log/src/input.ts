@@ -142,8 +142,8 @@ class TeeInput implements Input {
   private ended = false;
   private h: InputHandler | undefined;
 
-  /** fd: a pipe (never closed here). */
-  constructor(private readonly fd: number) {
+  /** fd: a pipe; own: fd is ours to close (a /proc reopen), else it is never closed here. */
+  constructor(private readonly fd: number, private readonly own = false) {
     this.cap = pipeSize(fd, 0);
     const [r, w] = pipe();
     this.privR = r;
@@ -258,6 +258,7 @@ class TeeInput implements Input {
     if (this.watch) unwatchEdges(this.watch);
     this.watch = undefined;
     for (const fd of [this.privR, this.privW, this.nullFd]) closeSync(fd);
+    if (this.own) closeSync(this.fd);
   }
 }
 
@@ -267,11 +268,16 @@ class TeeInput implements Input {
 export function openInput(fd: number): Input {
   const st = fstatSync(fd);
   if (st.isFIFO()) {
-    // At-least-once: nothing read is consumed before it is written (see TeeInput).
+    // At-least-once: nothing read is consumed before it is written (see TeeInput). Above fd 2
+    // through our own open file description: the owner (the supervisor) closes its fds when the
+    // service is gone, and ours must stay registered in epoll to see the hang-up.
+    let own = -1;
     try {
-      return new TeeInput(fd);
+      if (fd > 2) own = openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_NONBLOCK);
+      return new TeeInput(own >= 0 ? own : fd, own >= 0);
     } catch {
-      // No tee/epoll (not Linux?): read it the ordinary way below.
+      if (own >= 0) closeSync(own);
+      // No /proc, tee or epoll: read it the ordinary way below.
     }
     if (fd <= 2) return new SocketInput(new net.Socket({ fd, readable: true, writable: false }));
     let use: number;
