@@ -140,6 +140,8 @@ class TeeInput implements Input {
   private pumping = false;
   private hup = false;
   private ended = false;
+  private recheck: NodeJS.Timeout | undefined;
+  private recheckMs = 0;
   private h: InputHandler | undefined;
 
   /** fd: a pipe; own: fd is ours to close (a /proc reopen), else it is never closed here. */
@@ -198,9 +200,10 @@ class TeeInput implements Input {
           if (this.hup) {
             this.ended = true;
             h.end();
-          }
+          } else this.recheckLater();
           return;
         }
+        this.recheckMs = 0;
         const from = this.pending;
         this.pending = n;
         h.data(this.buf.subarray(from, n));
@@ -213,6 +216,19 @@ class TeeInput implements Input {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** Look again soon. why: while we leave an unfinished line in the pipe it is not empty, and a
+   * writer blocked in the middle of a large write(2) refills it and sleeps again without waking
+   * readers (Linux wakes them then only if the pipe was empty), so no edge would come. The pause
+   * doubles from 1 ms to 100 ms while nothing new arrives. */
+  private recheckLater(): void {
+    if (this.recheck) return;
+    this.recheckMs = Math.min(100, Math.max(1, this.recheckMs * 2));
+    this.recheck = setTimeout(() => {
+      this.recheck = undefined;
+      this.pump();
+    }, this.recheckMs);
   }
 
   /** Read the n bytes tee just copied into the private pipe. */
@@ -255,6 +271,8 @@ class TeeInput implements Input {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.recheck) clearTimeout(this.recheck);
+    this.recheck = undefined;
     if (this.watch) unwatchEdges(this.watch);
     this.watch = undefined;
     for (const fd of [this.privR, this.privW, this.nullFd]) closeSync(fd);
