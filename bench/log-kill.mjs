@@ -37,7 +37,12 @@ fs.writeFileSync(stop + '.count', String(i));
 /** Sum of the sizes of dir's log files. */
 function logBytes(dir) {
   let n = 0;
-  for (const f of readdirSync(dir)) if (f === 'current' || f.startsWith('@')) n += statSync(join(dir, f)).size;
+  for (const f of readdirSync(dir)) {
+    if (!(f === 'current' || f.startsWith('@'))) continue;
+    // why: a starting logger renames an unfinished current to @….u between readdir and stat.
+    const st = statSync(join(dir, f), { throwIfNoEntry: false });
+    if (st) n += st.size;
+  }
   return n;
 }
 

@@ -142,6 +142,8 @@ class TeeInput implements Input {
   private ended = false;
   private recheck: NodeJS.Timeout | undefined;
   private recheckMs = 0;
+  /** bytes committed (written) but not consumed yet */
+  private owed = 0;
   private h: InputHandler | undefined;
 
   /** fd: a pipe; own: fd is ours to close (a /proc reopen), else it is never closed here. */
@@ -183,6 +185,11 @@ class TeeInput implements Input {
       for (let i = 0; i < TEE_ROUNDS; i++) {
         const h = this.h;
         if (this.paused || this.closed || this.ended || !h) return;
+        this.settle();
+        if (this.owed > 0) {
+          this.recheckLater();
+          return;
+        }
         const n = tee(this.fd, this.privW, this.cap);
         if (n < 0) return; // empty: the next write wakes us
         if (n === 0) {
@@ -240,14 +247,20 @@ class TeeInput implements Input {
 
   /** Consume all delivered bytes but the last keep from the input pipe. */
   commit(keep: number): void {
-    let k = this.pending - keep;
-    while (k > 0) {
-      const m = splice(this.fd, this.nullFd, k);
-      // why: we are the pipe's only reader, so the bytes tee saw are still there.
-      if (m <= 0) break;
-      k -= m;
+    this.owed = this.pending - keep;
+    this.pending = keep;
+    this.settle();
+  }
+
+  /** Consume what commit asked for and could not consume yet. */
+  private settle(): void {
+    while (this.owed > 0) {
+      const m = splice(this.fd, this.nullFd, this.owed);
+      // why: we are the pipe's only reader, so the bytes tee saw are still there; should a
+      // splice move nothing anyway, the rest is consumed before the next tee.
+      if (m <= 0) return;
+      this.owed -= m;
     }
-    this.pending = keep + k;
   }
 
   /** Stop delivering (what is in the pipe stays there). */
