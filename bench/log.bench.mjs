@@ -6,7 +6,9 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { bin, ROOT, stats, table, which } from './lib.mjs';
+import { spawn } from 'node:child_process';
+import { bin, pssKiB, ROOT, stats, table, which } from './lib.mjs';
+import { killRun } from './log-kill.mjs';
 
 export const title = 'tsvlog: 1,000,000 lines through the logger';
 
@@ -83,7 +85,132 @@ function account(dir) {
   return { lines, biggest };
 }
 
+const KILLS = 10;
+
+/** Lines lost / repeated over KILLS SIGKILLs of each logger at full rate (bench/log-kill.mjs). */
+async function killSection() {
+  const loggers = [{ label: 'tsvlog', argv: () => [bin('tsvlog'), ['main']] }];
+  if (which('svlogd')) loggers.push({ label: 'svlogd', argv: () => [which('svlogd'), ['main']] });
+  if (which('s6-log')) loggers.push({ label: 's6-log', argv: () => [which('s6-log'), ['s1000000000', './main']] });
+  const rows = [];
+  for (const l of loggers) {
+    const work = scratch();
+    try {
+      const r = await killRun({ work, logger: l.argv, kills: KILLS });
+      rows.push([l.label, String(r.killed), r.total.toLocaleString('en'), r.lost.toLocaleString('en'), r.repeated.toLocaleString('en'), String(r.torn)]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+  return `### SIGKILL at full rate: lines lost and repeated
+
+A writer of numbered lines (\`0\\n1\\n...\`, 64 KiB per write, as fast as the pipe takes them) into a pipe the parent holds at both ends (as runsv does); the logger on that pipe is SIGKILLed ${KILLS} times, each time once it has written 256 KiB more, and restarted on the same pipe; then the writer stops, the parent closes its end, and the last logger drains to EOF. Counted in the log dir: numbers missing (lost), numbers present more than once (repeated), malformed lines (torn). Log dir on tmpfs, no rotation.
+
+${table(['logger', 'kills', 'lines written', 'lost', 'repeated', 'torn'], rows)}
+
+tsvlog reads a pipe with tee(2) and consumes only what it has written (docs/tsvlog.md, "SIGKILL"): a kill loses nothing and can repeat at most the lines of one chunk (one pipe capacity, 64 KiB). svlogd and s6-log lose what they had read and not yet written.`;
+}
+
+/** Sum of the PSS (KiB) of pid and its descendants, except processes named skip. */
+function treePss(root, skip) {
+  const kids = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const rest = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      const comm = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+      const ppid = Number(rest[1]);
+      if (!kids.has(ppid)) kids.set(ppid, []);
+      kids.get(ppid).push({ pid: Number(d), comm });
+    } catch {
+      // gone
+    }
+  }
+  let sum = 0;
+  let procs = 0;
+  const walk = (pid, comm) => {
+    if (comm !== skip) {
+      sum += pssKiB(pid);
+      procs++;
+    }
+    for (const k of kids.get(pid) ?? []) walk(k.pid, k.comm);
+  };
+  walk(root, 'tsvscan');
+  return { sum, procs };
+}
+
+const PSS_SERVICES = 10;
+
+/** PSS per logged service under tsvscan: no logger, log/tsvlog (in-process), log/run exec tsvlog, exec svlogd. */
+async function pssSection() {
+  const kinds = [
+    { label: 'no logger', log: undefined },
+    { label: 'log/tsvlog (in-process)', log: { tsvlog: './main\n' } },
+    { label: 'log/run: exec tsvlog ./main', log: { run: `#!/bin/sh\nexec ${bin('tsvlog')} ./main\n` } },
+  ];
+  if (which('svlogd')) kinds.push({ label: 'log/run: exec svlogd ./main', log: { run: `#!/bin/sh\nexec ${which('svlogd')} ./main\n` } });
+  const res = new Map();
+  for (const k of kinds) {
+    const work = scratch();
+    let scan;
+    try {
+      for (let i = 0; i < PSS_SERVICES; i++) {
+        const sv = join(work, `s${i}`);
+        mkdirSync(sv);
+        writeFileSync(join(sv, 'run'), '#!/bin/sh\necho up\nexec sleep 1000\n', { mode: 0o755 });
+        if (k.log) {
+          mkdirSync(join(sv, 'log', 'main'), { recursive: true });
+          if (k.log.tsvlog) writeFileSync(join(sv, 'log', 'tsvlog'), k.log.tsvlog);
+          if (k.log.run) writeFileSync(join(sv, 'log', 'run'), k.log.run, { mode: 0o755 });
+        }
+      }
+      scan = spawn(bin('tsvscan'), [work], { stdio: 'ignore' });
+      const end = Date.now() + 20_000;
+      const ready = () => {
+        for (let i = 0; i < PSS_SERVICES; i++) {
+          const f = k.log ? join(work, `s${i}`, 'log', 'main', 'current') : join(work, `s${i}`, 'supervise', 'pid');
+          if (!existsSync(f) || (k.log && statSync(f).size === 0)) return false;
+        }
+        return true;
+      };
+      while (!ready()) {
+        if (Date.now() > end) throw new Error(`${k.label}: services not up`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // Let start-up garbage be collected and pages settle.
+      await new Promise((r) => setTimeout(r, 1500));
+      res.set(k.label, treePss(scan.pid, 'sleep'));
+    } finally {
+      if (scan) {
+        scan.kill('SIGTERM');
+        await new Promise((r) => (scan.exitCode !== null ? r() : scan.once('exit', r)));
+      }
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+  const base = res.get('no logger').sum;
+  const rows = kinds.map((k) => {
+    const r = res.get(k.label);
+    return [k.label, String(r.procs), `${(r.sum / 1024).toFixed(1)} MiB`, k.log ? `${((r.sum - base) / PSS_SERVICES / 1024).toFixed(2)} MiB` : ''];
+  });
+  return `### Memory per logged service
+
+${PSS_SERVICES} services (\`exec sleep 1000\`, each printing one line) under one tsvscan, each with a log/ of the kind shown, idle after start-up; PSS summed over tsvscan and every process under it except the services' \`sleep\`, from /proc/PID/smaps_rollup. Per logged service: (total − total with no logger) / ${PSS_SERVICES}.
+
+${table(['log/', 'processes', 'PSS total', 'PSS per logged service'], rows)}
+
+A separate tsvlog process is a whole Node process (its RSS, ~50 MB, counts the node binary's pages it shares with every other Node process; PSS divides those among the sharers). V8 heap flags do not make it cheaper: \`--max-semi-space-size=1\` and \`--max-old-space-size=16\` left RSS and PSS within 1 MB of the default in a measurement on this machine; \`--lite-mode\` saves ~6 MB RSS by giving up the optimizing compiler. log/tsvlog runs the same logger inside the supervisor: no process.`;
+}
+
 export async function run() {
+  const kill = await killSection();
+  const pss = await pssSection();
+  return `${await throughput()}\n\n${kill}\n\n${pss}`;
+}
+
+/** The throughput table. */
+async function throughput() {
   const work = scratch();
   try {
     const input = makeInput(work);

@@ -8,6 +8,7 @@ import {
   fchmodSync,
   fstatSync,
   fsyncSync,
+  ftruncateSync,
   openSync,
   readFileSync,
   readSync,
@@ -40,6 +41,8 @@ export interface DirContext {
   /** called when a queue that was stuck has drained, or new work was queued outside a read */
   kick(): void;
 }
+
+const EMPTY_BUF = Buffer.alloc(0);
 
 /** Matches rotated file names: `@` + 24 hex + `.` + one letter (27 characters). */
 const OLD_NAME = /^@[0-9a-f]{24}\.[a-z]$/;
@@ -341,10 +344,19 @@ export class LogDir {
   private exec(op: Op): void {
     if (op.k === 'write') {
       if (this.curFd < 0) this.openCurrent();
-      while (op.buf.length > 0) {
-        const n = writeSync(this.curFd, op.buf);
-        op.buf = op.buf.subarray(n);
+      const whole = op.buf;
+      let done = 0;
+      try {
+        while (done < whole.length) done += writeSync(this.curFd, whole, done, whole.length - done);
+      } catch (e) {
+        // A line is written whole or not yet: a full disk accepts the first bytes of a write
+        // and refuses the rest, which would leave half a line in current (and a torn line
+        // for good if TERM or KILL came before space did). Cut current back to the last
+        // complete line of this write and retry from there.
+        op.buf = whole.subarray(this.keepWhole(whole, done));
+        throw e;
       }
+      op.buf = EMPTY_BUF;
       // The directory (or current) was removed under us: what went into the unlinked file
       // would be lost, so keep it and copy it into a new current once the dir exists again.
       if (fstatSync(this.curFd).nlink === 0) {
@@ -359,6 +371,23 @@ export class LogDir {
       this.closeFiles();
       this.open();
     } else this.closeFiles();
+  }
+
+  /** After a write of whole[0, done) failed: truncate current so it ends at the last newline
+   * of that part (or where the write began), and return how many bytes of whole remain done. */
+  private keepWhole(whole: Buffer, done: number): number {
+    if (done === 0) return 0;
+    const nl = whole.lastIndexOf(10, done - 1);
+    const keep = nl + 1;
+    if (keep === done) return done;
+    try {
+      // why: O_APPEND writes land at the end, so the torn tail is the file's last done-keep bytes.
+      ftruncateSync(this.curFd, fstatSync(this.curFd).size - (done - keep));
+      return keep;
+    } catch {
+      // Cannot cut it back: keep going from where the write stopped (the line is then resumed).
+      return done;
+    }
   }
 
   /** Rotation (svlogd §5), resumable after a failure at any step. */

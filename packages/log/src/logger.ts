@@ -53,7 +53,7 @@ function alertToStderr(text: Buffer): void {
 /** The engine behind startLogger. */
 class Logger implements SegmentSink {
   readonly dirs: LogDir[];
-  private readonly splitter: LineSplitter;
+  private splitter: LineSplitter;
   private input: Input | undefined;
   private inputPaused = false;
   private stopping = false;
@@ -111,6 +111,9 @@ class Logger implements SegmentSink {
       return;
     }
     this.input = input;
+    // why: an at-least-once input cannot let an unfinished line fill its pipe (the writer would
+    // block with nothing for us to write): longer lines are streamed sooner.
+    if (input.maxHold !== undefined) this.splitter = new LineSplitter(Math.min(Math.max(this.opts.bufLen, 65536), input.maxHold));
     input.start({
       data: (chunk) => this.onData(chunk),
       end: () => void this.finish(0),
@@ -205,6 +208,8 @@ class Logger implements SegmentSink {
       this.draining = false;
     }
     if (clear) {
+      // Everything queued is written: consume it from the pipe, all but the unfinished line.
+      this.input?.commit?.(this.splitter.held);
       if (!this.stopping && this.inputPaused) {
         this.inputPaused = false;
         this.input?.resume();
@@ -271,13 +276,17 @@ class Logger implements SegmentSink {
     this.finishing = true;
     this.stopping = true;
     const input = this.input;
-    this.input = undefined;
-    input?.close();
+    input?.pause();
+    this.inputPaused = true;
     for (const d of this.dirs) if (d.active) d.batch.begin(0);
     this.splitter.end(this);
     for (const d of this.dirs) if (d.active) d.batch.end();
     for (const d of this.dirs) if (d.active) d.queueClose();
     await this.whenClear();
+    // why: consumed only now that the last lines are in the (closed, fsync'd) files.
+    input?.commit?.(0);
+    this.input = undefined;
+    input?.close();
     await Promise.all(this.dirs.map((d) => d.processorDone()));
     this.resolveDone(code);
   }

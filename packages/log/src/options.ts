@@ -4,6 +4,11 @@ import { usageError } from '@tsv/core';
 /** The usage line (exit 111, as svlogd). */
 export const USAGE = 'usage: tsvlog [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...';
 
+/** The usage line under the name the program was run as (`usage: svlogd ...` as svlogd). */
+export function usageFor(prog: string): string {
+  return `usage: ${prog} [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...`;
+}
+
 /** Exit code of usage and fatal errors (svlogd uses 111 for both). */
 export const EXIT_FATAL = 111;
 
@@ -26,13 +31,15 @@ export interface TsvlogOptions {
 }
 
 /** Parse a decimal count, or throw the usage error. */
-function count(text: string | undefined): number {
-  if (text === undefined || !/^[0-9]+$/.test(text)) throw usageError(USAGE, EXIT_FATAL);
+function count(text: string | undefined, usage: string): number {
+  if (text === undefined || !/^[0-9]+$/.test(text)) throw usageError(usage, EXIT_FATAL);
   return Number(text);
 }
 
-/** Parse tsvlog's arguments (without the program name); throws a usage ToolError (exit 111). */
-export function parseTsvlogArgs(argv: string[]): TsvlogOptions {
+/** Parse tsvlog's arguments (without the program name); throws a usage ToolError (exit 111)
+ * whose usage line names prog (the name the program was run as). */
+export function parseTsvlogArgs(argv: string[], prog = 'tsvlog'): TsvlogOptions {
+  const USAGE = usageFor(prog);
   const o: TsvlogOptions = { timestamp: 0, replaceChars: '', lineMax: 1000, bufLen: 1024, verbose: 0, dirs: [] };
   let i = 0;
   let version = false;
@@ -57,13 +64,13 @@ export function parseTsvlogArgs(argv: string[]): TsvlogOptions {
           if (Buffer.byteLength(val) !== 1) throw usageError(USAGE, EXIT_FATAL);
           o.replaceChar = val;
         } else if (c === 'R') o.replaceChars = val;
-        else if (c === 'l') o.lineMax = count(val) || 1000;
-        else o.bufLen = count(val) || 1024;
+        else if (c === 'l') o.lineMax = count(val, USAGE) || 1000;
+        else o.bufLen = count(val, USAGE) || 1024;
         break;
       } else throw usageError(USAGE, EXIT_FATAL);
     }
   }
-  if (version) throw usageError(`tsvlog: version 0.1.0\n${USAGE}`, EXIT_FATAL);
+  if (version) throw usageError(`${prog}: version 0.1.0\n${USAGE}`, EXIT_FATAL);
   if (o.replaceChars !== '' && o.replaceChar === undefined) o.replaceChar = '_';
   if (o.bufLen <= o.lineMax) throw usageError(USAGE, EXIT_FATAL);
   o.dirs = argv.slice(i);

@@ -31,6 +31,9 @@ export interface Reaped {
   raw: number;
 }
 
+/** An edge watcher made by watchEdges (opaque). */
+export type EdgeWatch = { readonly __edgeWatch: unique symbol };
+
 interface Addon {
   execve(path: string, argv: string[], envp: string[], keepFds: number[]): never;
   flock(fd: number, exclusive: boolean, nonblocking: boolean): void;
@@ -46,6 +49,11 @@ interface Addon {
   dup2(oldFd: number, newFd: number): number;
   setChildSubreaper(on: boolean): void;
   waitpid(pid: number, nohang: boolean): Reaped | null;
+  tee(inFd: number, outFd: number, len: number): number;
+  splice(inFd: number, outFd: number, len: number): number;
+  pipeSize(fd: number, size: number): number;
+  watchEdges(fd: number, cb: (hup: boolean) => void): EdgeWatch;
+  unwatchEdges(h: EdgeWatch): void;
   RLIMIT: RlimitResources;
 }
 
@@ -85,3 +93,16 @@ export const setChildSubreaper: (on: boolean) => void = addon.setChildSubreaper;
 export const waitpid: (pid: number, nohang: boolean) => Reaped | null = addon.waitpid;
 /** Resource numbers. */
 export const RLIMIT: RlimitResources = addon.RLIMIT;
+/** tee(2), non-blocking: copy up to len bytes from the head of pipe inFd into pipe outFd without
+ * consuming them. Returns the count, 0 at end of input, -1 when nothing can be copied now. */
+export const tee: (inFd: number, outFd: number, len: number) => number = addon.tee;
+/** splice(2), non-blocking, no offsets: move up to len bytes from pipe inFd to outFd (e.g.
+ * /dev/null). Returns the count, 0 at end of input, -1 when nothing can be moved now. */
+export const splice: (inFd: number, outFd: number, len: number) => number = addon.splice;
+/** A pipe's capacity (size 0: F_GETPIPE_SZ), or set it (F_SETPIPE_SZ); returns the capacity. */
+export const pipeSize: (fd: number, size: number) => number = addon.pipeSize;
+/** Call cb(hup) on each new write into fd (edge-triggered epoll polled by libuv) or its hang-up;
+ * data left unread does not call it again. Keeps the event loop alive until unwatchEdges. */
+export const watchEdges: (fd: number, cb: (hup: boolean) => void) => EdgeWatch = addon.watchEdges;
+/** Stop an edge watcher (idempotent). */
+export const unwatchEdges: (h: EdgeWatch) => void = addon.unwatchEdges;

@@ -3,15 +3,18 @@
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include <uv.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -389,6 +392,160 @@ static napi_value Waitpid(napi_env env, napi_callback_info info) {
 }
 
 /* Export one function under name. */
+/* ---- at-least-once pipe reading (tsvlog): tee, splice, pipe sizes, edge-triggered readiness ---- */
+
+/* tee(in, out, len) with SPLICE_F_NONBLOCK: copy up to len bytes from the head of pipe in into
+ * pipe out WITHOUT consuming them. Returns the count, 0 at end of input (empty, no writer), or
+ * -1 when nothing can be copied now (EAGAIN: in empty, or out full). */
+static napi_value Tee(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  int32_t in, out, len;
+  if (get_args(env, info, a, 3) < 3 || !arg_int(env, a[0], &in) || !arg_int(env, a[1], &out) || !arg_int(env, a[2], &len))
+    return throw_type(env, "tee(in, out, len)");
+  ssize_t n;
+  do n = tee(in, out, (size_t)len, SPLICE_F_NONBLOCK);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EAGAIN) return num(env, -1);
+  if (n < 0) return throw_errno(env, errno, "tee", NULL);
+  return num(env, (double)n);
+}
+
+/* splice(in, out, len) with SPLICE_F_NONBLOCK, no offsets: move up to len bytes from pipe in to
+ * out (e.g. /dev/null, to consume what a tee already copied). Returns the count, 0 at end of
+ * input, -1 on EAGAIN. */
+static napi_value Splice(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  int32_t in, out, len;
+  if (get_args(env, info, a, 3) < 3 || !arg_int(env, a[0], &in) || !arg_int(env, a[1], &out) || !arg_int(env, a[2], &len))
+    return throw_type(env, "splice(in, out, len)");
+  ssize_t n;
+  do n = splice(in, NULL, out, NULL, (size_t)len, SPLICE_F_NONBLOCK);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EAGAIN) return num(env, -1);
+  if (n < 0) return throw_errno(env, errno, "splice", NULL);
+  return num(env, (double)n);
+}
+
+/* pipeSize(fd, size): F_GETPIPE_SZ when size is 0, else F_SETPIPE_SZ; returns the capacity. */
+static napi_value PipeSize(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  int32_t fd, size;
+  if (get_args(env, info, a, 2) < 2 || !arg_int(env, a[0], &fd) || !arg_int(env, a[1], &size))
+    return throw_type(env, "pipeSize(fd, size)");
+  int r = size > 0 ? fcntl(fd, F_SETPIPE_SZ, size) : fcntl(fd, F_GETPIPE_SZ);
+  if (r < 0) return throw_errno(env, errno, size > 0 ? "fcntl F_SETPIPE_SZ" : "fcntl F_GETPIPE_SZ", NULL);
+  return num(env, r);
+}
+
+/* An edge watcher: fd registered EPOLLET in a private epoll set, whose epoll fd libuv polls. */
+typedef struct {
+  uv_poll_t poll;
+  int epfd;
+  napi_env env;
+  napi_ref cb;
+  napi_async_context actx;
+  int stopped;
+} edge_watch;
+
+/* libuv is done with the handle: free it. */
+static void edge_closed(uv_handle_t *h) {
+  edge_watch *w = (edge_watch *)h->data;
+  close(w->epfd);
+  free(w);
+}
+
+/* The epoll fd is readable: an edge happened on the watched fd. */
+static void edge_ready(uv_poll_t *p, int status, int events) {
+  (void)status;
+  (void)events;
+  edge_watch *w = (edge_watch *)p->data;
+  struct epoll_event ev[4];
+  int n, hup = 0;
+  /* why: reading the events re-arms nothing (edge-triggered); the epoll fd reads "not ready"
+   * again until the watched fd sees a new write or hang-up, so data left in the pipe on purpose
+   * does not wake us in a loop. */
+  while ((n = epoll_wait(w->epfd, ev, 4, 0)) > 0)
+    for (int i = 0; i < n; i++)
+      if (ev[i].events & (EPOLLHUP | EPOLLERR)) hup = 1;
+  if (w->stopped) return;
+  napi_env env = w->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value cb, recv, arg, result;
+  napi_get_reference_value(env, w->cb, &cb);
+  /* why: make_callback needs an object as receiver (undefined leaves a TypeError pending). */
+  napi_get_global(env, &recv);
+  napi_get_boolean(env, hup, &arg);
+  /* why: make_callback, not call_function: promise jobs queued by the callback run after it. */
+  napi_make_callback(env, w->actx, recv, cb, 1, &arg, &result);
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
+    napi_value err;
+    napi_get_and_clear_last_exception(env, &err);
+    napi_fatal_exception(env, err);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+/* watchEdges(fd, cb): call cb(hup) each time fd gets new data (EPOLLIN edge) or is hung up.
+ * Returns a handle for unwatchEdges. The watch keeps the event loop alive, like a socket. */
+static napi_value WatchEdges(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  int32_t fd;
+  napi_valuetype t;
+  if (get_args(env, info, a, 2) < 2 || !arg_int(env, a[0], &fd) || napi_typeof(env, a[1], &t) != napi_ok || t != napi_function)
+    return throw_type(env, "watchEdges(fd, cb)");
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_type(env, "no event loop");
+  int epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) return throw_errno(env, errno, "epoll_create1", NULL);
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data = {.fd = fd}};
+  /* why: EPOLLET: one event per write into the pipe (Linux wakes readers on every write), and
+   * an event at once if data is already there when we register. */
+  if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    int e = errno;
+    close(epfd);
+    return throw_errno(env, e, "epoll_ctl", NULL);
+  }
+  edge_watch *w = calloc(1, sizeof *w);
+  if (!w) {
+    close(epfd);
+    return throw_errno(env, ENOMEM, "watchEdges", NULL);
+  }
+  w->epfd = epfd;
+  w->env = env;
+  napi_create_reference(env, a[1], 1, &w->cb);
+  napi_value name, resource;
+  napi_create_string_utf8(env, "tsv.watchEdges", NAPI_AUTO_LENGTH, &name);
+  /* why: an object, not NULL: Node 20 converts the resource with ToObject and would leave a
+   * TypeError pending for the next call into the addon. */
+  napi_create_object(env, &resource);
+  napi_async_init(env, resource, name, &w->actx);
+  uv_poll_init(loop, &w->poll, epfd);
+  w->poll.data = w;
+  uv_poll_start(&w->poll, UV_READABLE, edge_ready);
+  napi_value ext;
+  napi_create_external(env, w, NULL, NULL, &ext);
+  return ext;
+}
+
+/* unwatchEdges(handle): stop a watcher (idempotent); the epoll fd is closed. */
+static napi_value UnwatchEdges(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  void *p = NULL;
+  if (get_args(env, info, a, 1) < 1 || napi_get_value_external(env, a[0], &p) != napi_ok || !p)
+    return throw_type(env, "unwatchEdges(handle)");
+  edge_watch *w = (edge_watch *)p;
+  if (w->stopped) return undefined(env);
+  w->stopped = 1;
+  uv_poll_stop(&w->poll);
+  napi_delete_reference(env, w->cb);
+  napi_async_destroy(env, w->actx);
+  uv_close((uv_handle_t *)&w->poll, edge_closed);
+  return undefined(env);
+}
+
 static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
@@ -417,6 +574,11 @@ static napi_value Init(napi_env env, napi_value exports) {
   export_fn(env, exports, "dup2", Dup2);
   export_fn(env, exports, "setChildSubreaper", SetChildSubreaper);
   export_fn(env, exports, "waitpid", Waitpid);
+  export_fn(env, exports, "tee", Tee);
+  export_fn(env, exports, "splice", Splice);
+  export_fn(env, exports, "pipeSize", PipeSize);
+  export_fn(env, exports, "watchEdges", WatchEdges);
+  export_fn(env, exports, "unwatchEdges", UnwatchEdges);
   napi_value rl;
   napi_create_object(env, &rl);
   export_int(env, rl, "AS", RLIMIT_AS);

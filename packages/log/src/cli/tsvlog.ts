@@ -1,5 +1,6 @@
 // tsvlog: svlogd-compatible logger. `tsvlog [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...`
 // reads stdin; `tsvlog -c [-f] [-n N] dir ...` prints log dirs with stamps as local time.
+import { basename } from 'node:path';
 import { runMain, writeErr, writeOut } from '@tsv/os';
 import { parseTsvlogArgs, parseCatArgs } from '../options.js';
 import { startLogger } from '../logger.js';
@@ -17,7 +18,8 @@ runMain('tsvlog', async () => {
     await showLog(c.dirs, { follow: c.follow, lines: c.lines, out: writeOut, signal: ac.signal });
     return 0;
   }
-  const opts = parseTsvlogArgs(argv);
+  // why: argv[1] is the launcher as invoked; under a peer's name (svlogd) the usage says so.
+  const opts = parseTsvlogArgs(argv, basename(process.argv[1] ?? 'tsvlog').replace(/\.cjs$/, ''));
   const info = (msg: string): void => {
     if (opts.verbose > 0) writeErr(`tsvlog: info: ${msg}`);
   };

@@ -1,0 +1,16 @@
+// Under a peer's name (svlogd), tsvlog's usage line says that name (issue 10 item 10).
+import t from 'tap';
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { bin, run, tmpdir } from '../helpers/index.js';
+
+t.test('usage names the program as run: tsvlog, svlogd', async (t) => {
+  const dir = tmpdir(t);
+  const r = await run(bin('tsvlog'), [], { cwd: dir });
+  t.equal(r.code, 111, 'usage exits 111');
+  t.match(r.stderr, /^usage: tsvlog \[-ttv\]/, 'tsvlog says tsvlog');
+  symlinkSync(bin('tsvlog'), join(dir, 'svlogd'));
+  const s = await run(join(dir, 'svlogd'), ['-x', 'main'], { cwd: dir });
+  t.equal(s.code, 111, 'usage exits 111 as svlogd');
+  t.match(s.stderr, /^usage: svlogd \[-ttv\] \[-r c\] \[-R abc\] \[-l len\] \[-b buflen\] dir \.\.\.\n$/, 'svlogd says svlogd');
+});
