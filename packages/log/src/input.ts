@@ -4,7 +4,7 @@ import { closeSync, constants, fstatSync, openSync, read, readSync } from 'node:
 import net from 'node:net';
 import { createRequire } from 'node:module';
 import type tty from 'node:tty';
-import { pipe, pipeSize, splice, tee, unwatchEdges, watchEdges, type EdgeWatch } from '@tsv/native';
+import { type EdgeWatch, pipe, pipeSize, splice, tee, unwatchEdges, watchEdges } from '@tsv/native';
 
 /** Receives what the input reads. */
 export interface InputHandler {
