@@ -22,7 +22,8 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { errCode, errstr, LOGDIR } from '@tsv/core';
-import { flock, funlock } from '@tsv/native';
+import { funlock } from '@tsv/native';
+import { openLocked } from '@tsv/os';
 import { OutputBatch, type Op } from './batch.js';
 import { defaultConfig, parseConfig, type DirConfig } from './config.js';
 import { runProcessor } from './processor.js';
@@ -225,15 +226,7 @@ export class LogDir {
   /** Open the lock file and take an exclusive non-blocking flock on it; returns the fd (closed
    * again when the lock is refused, then throws). */
   private takeLock(): number {
-    const fd = openSync(this.file(LOGDIR.lock), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o600);
-    try {
-      // flock, never fcntl: svlogd locks with flock and the two kinds do not conflict.
-      flock(fd, true, true);
-    } catch (e) {
-      closeSync(fd);
-      throw e;
-    }
-    return fd;
+    return openLocked(this.file(LOGDIR.lock), { nonblockOpen: true });
   }
 
   /** If the lock file was removed with the directory, lock the new one. */

@@ -4,7 +4,8 @@
 import { closeSync, lstatSync, mkdirSync, openSync, readlinkSync, renameSync, writeFileSync, constants as fsc } from 'node:fs';
 import { Socket } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
-import { flock, mkfifo } from '@tsv/native';
+import { mkfifo } from '@tsv/native';
+import { LockError, openLocked } from '@tsv/os';
 import { errCode, errstr, fatalFrom, SERVICE, type StatusFiles, SUPERVISE } from '@tsv/core';
 
 /** How a status write failed (reported by the owner as a warning). */
@@ -58,17 +59,11 @@ export class SuperviseDir {
   lock(): void {
     const name = `${this.label}supervise/lock`;
     try {
-      this.lockFd = openSync(join(this.path, SUPERVISE.lock), fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT, 0o600);
+      this.lockFd = openLocked(join(this.path, SUPERVISE.lock));
     } catch (err) {
-      throw fatalFrom(`unable to open ${name}`, err);
-    }
-    try {
-      // why: flock, never fcntl: only flock locks conflict with runsv's (spec README).
-      flock(this.lockFd, true, true);
-    } catch (err) {
-      closeSync(this.lockFd);
       this.lockFd = -1;
-      throw fatalFrom(`unable to lock ${name}`, err);
+      if (!(err instanceof LockError)) throw err;
+      throw fatalFrom(`unable to ${err.step} ${name}`, err.cause);
     }
   }
 
