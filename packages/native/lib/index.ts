@@ -31,6 +31,22 @@ export interface Reaped {
   raw: number;
 }
 
+/** An exited child seen by waitidPeek, not reaped. */
+export interface Peeked {
+  pid: number;
+  code: number | null;
+  signal: number | null;
+}
+
+/** Options of spawn: setsid (the child leads a new session and group), nofile (the soft
+ * RLIMIT_NOFILE the child gets, clamped to the hard limit), fork (use fork() rather than
+ * clone(CLONE_VM|CLONE_VFORK): only for measuring). */
+export interface SpawnFlags {
+  setsid?: boolean;
+  nofile?: number;
+  fork?: boolean;
+}
+
 interface Addon {
   execve(path: string, argv: string[], envp: string[], keepFds: number[]): never;
   flock(fd: number, exclusive: boolean, nonblocking: boolean): void;
@@ -46,6 +62,8 @@ interface Addon {
   dup2(oldFd: number, newFd: number): number;
   setChildSubreaper(on: boolean): void;
   waitpid(pid: number, nohang: boolean): Reaped | null;
+  spawn(path: string, argv: string[], envp: string[], cwd: string | null, fds: number[], flags: SpawnFlags): number;
+  waitidPeek(): Peeked | null;
   RLIMIT: RlimitResources;
 }
 
@@ -83,5 +101,12 @@ export const dup2: (oldFd: number, newFd: number) => number = addon.dup2;
 export const setChildSubreaper: (on: boolean) => void = addon.setChildSubreaper;
 /** waitpid(2); null when nohang and nothing has exited. Never wait on a pid libuv spawned. */
 export const waitpid: (pid: number, nohang: boolean) => Reaped | null = addon.waitpid;
+/** Start path (no PATH search) as a child: fds[i] becomes its fd i (-1: closed), every other fd
+ * stays close-on-exec, signal dispositions default and the mask empty. Returns its pid once it
+ * has exec'd; set-up and exec failures throw here (syscall 'execve', 'chdir' or 'spawn'), the
+ * failed child already reaped. Reap it with waitpid, never through libuv. */
+export const spawn: (path: string, argv: string[], envp: string[], cwd: string | null, fds: number[], flags: SpawnFlags) => number = addon.spawn;
+/** waitid(P_ALL, WEXITED|WNOHANG|WNOWAIT): one exited child, left a zombie; null when none. */
+export const waitidPeek: () => Peeked | null = addon.waitidPeek;
 /** Resource numbers. */
 export const RLIMIT: RlimitResources = addon.RLIMIT;

@@ -3,3 +3,5 @@
 export * from './diag.js';
 export * from './exec.js';
 export * from './proc.js';
+export * from './spawn.js';
+export * from './child-watcher.js';
