@@ -197,6 +197,23 @@ t.test('coexists with child_process: both get every exit', async (t) => {
   }
 });
 
+t.test('coexists with detached child_process children (their own session) too', async (t) => {
+  // why: a detached child_process child is in a session of its own, like a stray; taking it
+  // for one would steal libuv's waitpid and its 'exit' would never come.
+  childWatcher();
+  for (let round = 0; round < 10; round++) {
+    const cp = cpSpawn('/bin/sh', ['-c', 'exit 4'], { stdio: 'ignore', detached: true });
+    t.teardown(() => killHard(cp.pid ?? 0));
+    const cpExit = new Promise<Exit>((resolve) => cp.once('exit', (code, signal) => resolve({ code, signal })));
+    const ours = start(t, { file: '/bin/sh', args: ['-c', 'exit 1'], setsid: true });
+    const got = await Promise.race([
+      Promise.all([cpExit, ours.exited]),
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000).unref()),
+    ]);
+    t.same(got?.map((e) => e.code), [4, 1], `round ${round}`);
+  }
+});
+
 t.test('a thousand children exiting at once are each reported exactly once', async (t) => {
   const [r, w] = pipe();
   const counts = new Map<number, number>();
@@ -225,7 +242,7 @@ t.test('a thousand children exiting at once are each reported exactly once', asy
   t.notOk(pids.some((p) => left.has(p)), 'all reaped');
 });
 
-t.test('strays (not ours, another session) are reaped and reported', async (t) => {
+t.test('strays (exited children nobody watches or reaps) are reaped and reported', async (t) => {
   const w = childWatcher();
   const seen: Array<[number, number | null]> = [];
   w.onStray = (pid, code) => seen.push([pid, code]);
@@ -234,9 +251,12 @@ t.test('strays (not ours, another session) are reaped and reported', async (t) =
   });
   const pid = nativeSpawn('/bin/sh', ['sh', '-c', 'exit 9'], [], null, [0, 1, 2], { setsid: true });
   t.teardown(() => killHard(pid));
+  // in our own session, like a control hook's orphan
+  const pid2 = nativeSpawn('/bin/sh', ['sh', '-c', 'exit 8'], [], null, [0, 1, 2], {});
+  t.teardown(() => killHard(pid2));
   // a watched child makes a SIGCHLD of its own, so the stray is found whatever the order
   const s = start(t, { file: '/bin/true' });
   await s.exited;
-  await waitFor(() => seen.length > 0 || undefined, 10_000, 'the stray');
-  t.same(seen, [[pid, 9]]);
+  await waitFor(() => seen.length > 1 || undefined, 10_000, 'the strays');
+  t.same(seen.sort((a, b) => a[0] - b[0]), [[pid, 9], [pid2, 8]]);
 });

@@ -1,8 +1,6 @@
 // Reaping children in O(1) per exit: one SIGCHLD listener that looks at exited children
 // (waitid WNOWAIT) and reaps only those that are ours, leaving child_process's to libuv.
 import { constants as osc } from 'node:os';
-import { readFileSync } from 'node:fs';
-import { parseProcStat } from '@tsv/core';
 import { waitidPeek, waitpid } from '@tsv/native';
 
 /** Called once when a watched child has exited (code when it exited, signal when killed). */
@@ -11,8 +9,8 @@ export type ExitCallback = (code: number | null, signal: NodeJS.Signals | null) 
 /** Called for a child we did not start that was reaped (an orphan reparented to a subreaper). */
 export type StrayCallback = (pid: number, code: number | null, signal: NodeJS.Signals | null) => void;
 
-/** Loop iterations an exited child of libuv's is left for libuv before it is taken for a stray.
- * libuv reaps its own in the poll phase after the SIGCHLD: one or two iterations suffice. */
+/** Loop iterations an exited child we do not watch is left for libuv before it is taken for a
+ * stray. libuv reaps its own in the poll phase after the SIGCHLD: one or two iterations suffice. */
 const MAX_DEFERS = 16;
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
@@ -24,21 +22,13 @@ function signalName(n: number | null): NodeJS.Signals | null {
   return n === null ? null : (SIGNAL_NAMES.get(n) ?? (`SIG${n}` as NodeJS.Signals));
 }
 
-/** Session id of pid (a zombie still has one), or undefined when it is gone. */
-function sessionOf(pid: number | 'self'): number | undefined {
-  try {
-    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.session;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The process-wide reaper of children started with spawnChild. */
 export class ChildWatcher {
   private readonly watched = new Map<number, ExitCallback>();
   private listening = false;
   private retry: NodeJS.Immediate | null = null;
   private defers = 0;
+  private deferredPid = 0;
   private keepAlive: NodeJS.Timeout | null = null;
   /** Hook for strays reaped (none by default: they are reaped silently). */
   onStray: StrayCallback | undefined;
@@ -73,34 +63,46 @@ export class ChildWatcher {
     if (this.watched.size === 0) this.keepAlive?.unref();
   }
 
-  /** Reap every exited child that is ours or a stray; stop at one of libuv's. Runs on each
-   * SIGCHLD (signals coalesce: one may stand for many exits, so this loops until none). */
-  drain(): void {
-    if (this.retry !== null) {
-      clearImmediate(this.retry);
-      this.retry = null;
+  /** Leave pid, exited but not watched, to libuv for one more loop iteration (true), or
+   * decide it is a stray to reap (false) after MAX_DEFERS of them.
+   * why: child_process's children cannot be told from strays: a detached one is in a session
+   * of its own like a service's orphan (measured: taking it for a stray steals libuv's waitpid
+   * and its 'exit' never comes), and a control hook's orphan is in ours like a non-detached
+   * one. libuv reaps its own in the poll phase after their SIGCHLD, which was sent before the
+   * zombie could be seen: what is still there after MAX_DEFERS iterations is nobody's. The
+   * kernel shows the oldest zombie first, so ours behind it wait those few iterations. */
+  private deferOnce(pid: number, fromRetry: boolean): boolean {
+    if (pid !== this.deferredPid) {
+      this.deferredPid = pid;
+      this.defers = 0;
     }
+    // why: only the retries count (loop iterations): many SIGCHLDs in one poll phase call
+    // drain many times before libuv's own handler for the same signals has run.
+    if (fromRetry) this.defers++;
+    if (this.defers >= MAX_DEFERS) return false;
+    this.retry ??= setImmediate(() => {
+      this.retry = null;
+      this.drain(true);
+    });
+    return true;
+  }
+
+  /** Reap every exited child that is ours or a stray; stop at one we do not watch while it may
+   * be libuv's. Runs on each SIGCHLD (signals coalesce: one may stand for many exits, so this
+   * loops until none is left) and on the retries of deferOnce. */
+  drain(fromRetry = false): void {
     const done: Array<[ExitCallback, number | null, NodeJS.Signals | null]> = [];
     for (;;) {
       // why: waitid(WNOWAIT) shows one exited child without reaping it: a zombie of libuv's
       // must stay for libuv's own waitpid, or its ChildProcess never emits 'exit'.
       const z = waitidPeek();
       if (z === null) {
-        this.defers = 0;
+        this.deferredPid = 0;
         break;
       }
       const cb = this.watched.get(z.pid);
-      if (cb === undefined && this.defers < MAX_DEFERS && sessionOf(z.pid) === sessionOf('self')) {
-        // why: a child in our own session that we did not start is child_process's (ours
-        // and the orphans of services are in sessions of their own). The kernel shows the
-        // oldest zombie first, so ours behind it wait until libuv has reaped it: retry on the
-        // next loop iteration, a bounded number of times, so ours are never starved by a
-        // zombie nobody else reaps (an orphan of a control hook, reparented to a subreaper).
-        this.defers++;
-        this.retry = setImmediate(() => this.drain());
-        break;
-      }
-      this.defers = 0;
+      if (cb === undefined && this.deferOnce(z.pid, fromRetry)) break;
+      this.deferredPid = 0;
       // why: waitpid on that exact pid, never -1: a concurrent exit of libuv's must not be
       // taken by mistake between the peek and the reap.
       const r = waitpid(z.pid, true);
