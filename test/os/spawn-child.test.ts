@@ -86,7 +86,7 @@ t.test('exec and set-up failures are thrown synchronously, the child reaped', as
   const cases: Array<[SpawnChildOptions, string, string, string]> = [
     [{ file: join(dir, 'missing') }, 'ENOENT', 'execve', join(dir, 'missing')],
     [{ file: join(dir, 'noexec') }, 'EACCES', 'execve', join(dir, 'noexec')],
-    [{ file: join(dir, 'garbage') }, 'ENOEXEC', 'execve', join(dir, 'garbage')],
+    [{ file: join(dir, 'garbage'), shFallback: false }, 'ENOEXEC', 'execve', join(dir, 'garbage')],
     [{ file: './missing', cwd: dir }, 'ENOENT', 'execve', './missing'],
     [{ file: '/bin/true', cwd: join(dir, 'nodir') }, 'ENOENT', 'chdir', join(dir, 'nodir')],
   ];
@@ -98,6 +98,15 @@ t.test('exec and set-up failures are thrown synchronously, the child reaped', as
     t.throws(() => nativeSpawn(join(dir, 'missing'), ['x'], [], null, [0, 1, 2], { fork }), { code: 'ENOENT', syscall: 'execve' }, `fork: ${fork}`);
   }
   t.equal(childPids().length, before, 'no zombie left');
+});
+
+t.test('a script without #! runs with /bin/sh, as execvp (and child_process) does', async (t) => {
+  const dir = tmpdir(t);
+  writeFileSync(join(dir, 'script'), 'exit "$1"\n');
+  chmodSync(join(dir, 'script'), 0o755);
+  const s = start(t, { file: './script', args: ['6'], cwd: dir });
+  t.same(await s.exited, { code: 6, signal: null });
+  t.throws(() => spawnChild({ file: './script', cwd: dir, shFallback: false }), { code: 'ENOEXEC', syscall: 'execve' });
 });
 
 t.test('fds: stdio[i] becomes fd i, nothing else is inherited, overlaps handled', async (t) => {

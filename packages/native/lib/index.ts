@@ -39,11 +39,13 @@ export interface Peeked {
 }
 
 /** Options of spawn: setsid (the child leads a new session and group), nofile (the soft
- * RLIMIT_NOFILE the child gets, clamped to the hard limit), fork (use fork() rather than
+ * RLIMIT_NOFILE the child gets, clamped to the hard limit), shell (on ENOEXEC, a script without
+ * "#!", run it with /bin/sh as execvp does), fork (use fork() rather than
  * clone(CLONE_VM|CLONE_VFORK): only for measuring). */
 export interface SpawnFlags {
   setsid?: boolean;
   nofile?: number;
+  shell?: boolean;
   fork?: boolean;
 }
 

@@ -413,6 +413,7 @@ struct spawn_args {
   int errfd;       /* write end of the CLOEXEC error pipe */
   int setsid;
   int set_nofile;
+  char **sh_argv;  /* NULL, or { "/bin/sh", path, argv[1..], NULL } for the ENOEXEC fallback */
   struct rlimit nofile;
 };
 
@@ -479,6 +480,12 @@ static int child_main(void *arg) {
   sigemptyset(&empty);
   sigprocmask(SIG_SETMASK, &empty, NULL);
   execve(a->path, a->argv, a->envp);
+  /* why: a script without "#!" fails with ENOEXEC; execvp (so child_process, through libuv)
+   * then runs it with /bin/sh, and run scripts written for that must keep working. */
+  if (errno == ENOEXEC && a->sh_argv != NULL) {
+    execve("/bin/sh", a->sh_argv, a->envp);
+    errno = ENOEXEC;
+  }
   child_fail(errfd, STEP_EXEC, errno);
   return 127;
 }
@@ -510,7 +517,8 @@ static bool prop_num(napi_env env, napi_value obj, const char *name, double *out
 #define SPAWN_STACK (64 * 1024)
 
 /* spawn(path, argv, envp, cwd, fds, flags) -> pid. flags: { setsid, nofile (soft limit to put
- * back in the child), fork (use fork(), not clone(CLONE_VM|CLONE_VFORK): for measuring) }.
+ * back in the child), shell (on ENOEXEC run path with /bin/sh, as execvp does), fork (use
+ * fork(), not clone(CLONE_VM|CLONE_VFORK): for measuring) }.
  * Exec and set-up failures are thrown here, synchronously, after the child is reaped. */
 static napi_value Spawn(napi_env env, napi_callback_info info) {
   napi_value a[6];
@@ -555,6 +563,16 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   if (ft == napi_object) {
     sa.setsid = prop_bool(env, a[5], "setsid");
     use_fork = prop_bool(env, a[5], "fork");
+    if (prop_bool(env, a[5], "shell")) {
+      size_t argc = 0;
+      while (argv[argc] != NULL) argc++;
+      /* the vector borrows path and argv's strings: only the array itself is freed */
+      sa.sh_argv = calloc(argc + 2, sizeof(char *));
+      if (sa.sh_argv == NULL) { throw_errno(env, ENOMEM, "malloc", NULL); goto out; }
+      sa.sh_argv[0] = (char *)"/bin/sh";
+      sa.sh_argv[1] = path;
+      for (size_t i = 1; i < argc; i++) sa.sh_argv[i + 1] = argv[i];
+    }
     double soft;
     if (prop_num(env, a[5], "nofile", &soft) && soft >= 0) {
       struct rlimit cur;
@@ -635,7 +653,7 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   }
   result = num(env, pid);
 out:
-  free(path); free(cwd); free_strv(argv); free_strv(envp); free(fds); free(tmp);
+  free(sa.sh_argv); free(path); free(cwd); free_strv(argv); free_strv(envp); free(fds); free(tmp);
   return result;
 }
 

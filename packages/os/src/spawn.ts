@@ -26,6 +26,9 @@ export interface SpawnChildOptions {
   setsid?: boolean;
   /** the soft RLIMIT_NOFILE the child starts with (see startNofile); Node's raised one when unset */
   nofile?: number;
+  /** on ENOEXEC (a script without "#!"), run file with /bin/sh, as execvp does and so
+   * child_process: true by default */
+  shFallback?: boolean;
 }
 
 let devNull: number | undefined;
@@ -59,6 +62,6 @@ export function spawnChild(opts: SpawnChildOptions): number {
   const env = opts.env ?? process.env;
   const envp = Array.isArray(env) ? env : envFromRecord(env as NodeJS.ProcessEnv);
   const argv = [opts.argv0 ?? opts.file, ...(opts.args ?? [])];
-  const flags = { setsid: opts.setsid === true, ...(opts.nofile === undefined ? {} : { nofile: opts.nofile }) };
+  const flags = { setsid: opts.setsid === true, shell: opts.shFallback !== false, ...(opts.nofile === undefined ? {} : { nofile: opts.nofile }) };
   return spawn(opts.file, argv, envp, opts.cwd ?? null, childFds(opts.stdio ?? [0, 1, 2]), flags);
 }
