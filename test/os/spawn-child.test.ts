@@ -8,7 +8,10 @@ import { constants as osc } from 'node:os';
 import { join } from 'node:path';
 import { childPids, childWatcher, spawnChild, type SpawnChildOptions } from '@tsv/os';
 import { getrlimit, pipe, RLIMIT, spawn as nativeSpawn, waitpid } from '@tsv/native';
-import { killHard, tmpdir, waitFor, type Teardownable } from '../helpers/index.js';
+import { fileURLToPath } from 'node:url';
+import { killHard, run, tmpdir, waitFor, type Teardownable } from '../helpers/index.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
 
 interface Exit {
   code: number | null;
@@ -249,6 +252,12 @@ t.test('a thousand children exiting at once are each reported exactly once', asy
   t.equal(childWatcher().size, 0);
   const left = new Set(childPids());
   t.notOk(pids.some((p) => left.has(p)), 'all reaped');
+});
+
+t.test('a child that exited before the first watch (no SIGCHLD listener yet) is reported', async (t) => {
+  const r = await run(process.execPath, [join(HERE, 'fixtures', 'exit-before-watch.mjs')], { timeoutMs: 10_000 });
+  t.equal(r.stdout, 'exit 5\n');
+  t.equal(r.code, 0);
 });
 
 t.test('strays (exited children nobody watches or reaps) are reaped and reported', async (t) => {

@@ -49,6 +49,12 @@ export class ChildWatcher {
       // watcher are separate uv_signal_t on the same signal, so child_process keeps working.
       process.on('SIGCHLD', () => this.drain());
       this.listening = true;
+      // why: until a SIGCHLD listener exists (libuv's or this one) the signal is discarded, and
+      // a child spawned before this first watch may already have exited: look once.
+      this.retry ??= setImmediate(() => {
+        this.retry = null;
+        this.drain();
+      });
     }
     this.watched.set(pid, onExit);
     // why: like a ChildProcess handle, a watched child keeps the event loop alive (Node's
