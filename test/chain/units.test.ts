@@ -1,8 +1,8 @@
 // Pure parts of @tsv/chain: getopt, env file values and pathexec-style changes, limit values,
 // the option parsers.
 import t from 'tap';
-import { ToolError } from '@tsv/core';
-import { applyEnvChanges, envFileValue, getopt, GetoptError, parseChpst, parseLimit, parseSetlock, parseSoftlimit, parseEnvdir, lookupUidGids } from '@tsv/chain';
+import { getopt, GetoptError, ToolError } from '@tsv/core';
+import { applyEnvChanges, envFileValue, parseChpst, parseLimit, parseSetlock, parseSoftlimit, parseEnvdir, lookupUidGids } from '@tsv/chain';
 
 /** A tap `throws` pattern: a ToolError with this exit code. */
 function ToolErrorLike(exitCode: number): { name: string; exitCode: number } {

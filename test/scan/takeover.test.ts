@@ -1,12 +1,12 @@
 // takeOverOrphans (library): processes left by a dead supervisor are found by identity (tsv.json
-// pid + start ticks, or supervise/pid + cwd + start before the pid file), stopped service first,
+// pid + start ticks, or supervise/pid + a start time that is the one supervise/status records), stopped service first,
 // the logger allowed to drain; anything else, including a recycled pid, is left alone.
 import t from 'tap';
-import { closeSync, mkdirSync, readFileSync, readlinkSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
+import { closeSync, mkdirSync, readFileSync, readlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { pipe } from '@tsv/native';
-import { encodeExtraStatus, initialExtraProcess } from '@tsv/core';
+import { encodeExtraStatus, encodeStatus, initialExtraProcess, taiFromMs } from '@tsv/core';
 import { procStat } from '@tsv/os';
 import { takeOverOrphans } from '@tsv/supervise';
 import { alive, spawnTracked, waitFor, waitForText, type Teardownable } from '../helpers/index.js';
@@ -74,34 +74,44 @@ t.test('a TERM-ignoring orphan is killed after timeout-kill; its group too', asy
   t.ok(warnings.some((l) => l.includes('SIGKILL')), 'the SIGKILL is reported');
 });
 
-t.test('runsv-style dir (pid file only): a process whose cwd is the service dir is stopped', async (t) => {
-  const dir = serviceDir(t, 'exec sleep 1000');
+/** Record pid in supervise/pid and supervise/status (state run, started at startMs), as runsv does. */
+function recordRunsv(dir: string, pid: number, startMs: number): void {
+  writeFileSync(join(dir, 'supervise', 'pid'), `${pid}\n`);
+  writeFileSync(join(dir, 'supervise', 'status'), encodeStatus({ time: taiFromMs(startMs), pid, paused: false, wantUp: true, gotTerm: false, state: 'run' }));
+}
+
+t.test('runsv-style dir (pid + status): the process is stopped even when it changed directory', async (t) => {
+  const dir = serviceDir(t, 'cd / && exec sleep 1000');
   const svc = spawnTracked(t, join(dir, 'run'), [], { cwd: dir });
+  recordRunsv(dir, svc.pid, Date.now());
   await waitFor(() => procStat(svc.pid)?.comm === 'sleep', 10_000, 'sleep');
-  writeFileSync(join(dir, 'supervise', 'pid'), `${svc.pid}\n`);
+  t.equal(readlinkSync(`/proc/${svc.pid}/cwd`), '/', 'the daemon left its service dir');
   await takeOverOrphans(dir, warn);
   t.notOk(alive(svc.pid), 'service stopped');
 });
 
-t.test('never mistaken: other cwd, pid file older than the process, recycled pid', async (t) => {
+t.test('never mistaken: pid file alone, a start time other than the recorded one, recycled pid', async (t) => {
   const dir = serviceDir(t, 'exec sleep 1000');
   const other = scanTmpdir(t);
-  // a live process elsewhere, named by supervise/pid
   const elsewhere = spawnTracked(t, 'sleep', ['1000'], { cwd: other });
+  // supervise/pid alone (no status to say when it started): not enough
   writeFileSync(join(dir, 'supervise', 'pid'), `${elsewhere.pid}\n`);
   await takeOverOrphans(dir, warn);
-  t.ok(alive(elsewhere.pid), 'a process in another directory is not touched');
-  // a process in the service dir started after supervise/pid was written: a recycled pid
-  const later = spawnTracked(t, 'sleep', ['1000'], { cwd: dir });
-  writeFileSync(join(dir, 'supervise', 'pid'), `${later.pid}\n`);
-  const old = Date.now() / 1000 - 3600;
-  utimesSync(join(dir, 'supervise', 'pid'), old, old);
+  t.ok(alive(elsewhere.pid), 'a pid named by supervise/pid alone is not touched');
+  // the status says the service started an hour before this process: a recycled pid
+  recordRunsv(dir, elsewhere.pid, Date.now() - 3_600_000);
   await takeOverOrphans(dir, warn);
-  t.ok(alive(later.pid), 'a process started after the pid file was written is not touched');
-  // tsv.json naming a live pid whose start time differs: recycled
+  t.ok(alive(elsewhere.pid), 'a process started after the recorded start is not touched');
+  // the status names another pid than supervise/pid
+  recordRunsv(dir, elsewhere.pid, Date.now());
+  writeFileSync(join(dir, 'supervise', 'pid'), `${elsewhere.pid + 1}\n`);
+  await takeOverOrphans(dir, warn);
+  t.ok(alive(elsewhere.pid), 'status and pid disagreeing: nothing is touched');
+  // tsv.json naming a live pid whose start time differs: recycled, even when status agrees
   recordExtra(dir, elsewhere.pid, procStat(elsewhere.pid)!.startTicks + 1);
+  writeFileSync(join(dir, 'supervise', 'status'), encodeStatus({ time: taiFromMs(Date.now()), pid: elsewhere.pid, paused: false, wantUp: true, gotTerm: false, state: 'run' }));
   await takeOverOrphans(dir, warn);
-  t.ok(alive(elsewhere.pid), 'a pid with another start time is not touched');
+  t.ok(alive(elsewhere.pid), 'a pid with another start time in tsv.json is not touched');
 });
 
 /** The first child pid of pid, from /proc, or 0. */

@@ -1,6 +1,5 @@
 // @tsv/chain library face: option parsers and apply functions of every wrapper, the chain
 // runner (with fusion), and the pieces a supervisor may reuse (env dirs, accounts, limits, locks).
-export { getopt, usage, GetoptError, type Getopt, type Opt } from './getopt.js';
 export { getpwnam, getgrnam, lookupUidGids, lookupAccount, switchUser, MAX_GROUPS, type UidGids, type PasswdEntry } from './account.js';
 export { readEnvDir, applyEnvChanges, envFileValue, envPath, type EnvChange, type EnvDirStyle } from './env-dir.js';
 export { parseLimit, queueLimit, queueOption, MEM_RESOURCES, type LimitValue } from './limits.js';

@@ -59,6 +59,9 @@ export interface ExtraStatus {
   /** the supervising process (tsv or tsvscan) */
   supervisor: { pid: number; startTicks: number | null; program: string };
   service: ExtraProcess;
+  /** the 20 bytes of supervise/status written with this record, in hex: a reader of tsv.json
+   * gets runit's record of the same moment from the same file (absent in files of older tsv) */
+  status?: string;
 }
 
 /** Current CLOCK_MONOTONIC time in ms (system-wide on Linux, so comparable across processes). */

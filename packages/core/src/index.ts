@@ -9,5 +9,8 @@ export * from './control-codec.js';
 export * from './env-list.js';
 export * from './proc-stat.js';
 export * from './extra-status.js';
+export * from './status-projection.js';
 export * from './word-file.js';
 export * from './exit-codes.js';
+export * from './getopt.js';
+export * from './scan-dir-default.js';

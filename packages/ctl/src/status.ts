@@ -5,7 +5,7 @@
 // module because every tsvctl command needs all three and each ESM module costs start-up time;
 // the table and JSON renderings are loaded lazily.
 import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
-import { decodeStatus, errCode, errstr, EXIT, type ExtraProcess, type ExtraStatus, monoAgeSeconds, type RunState, SERVICE, STATUS_SIZE, type StatusRecord, SUPERVISE } from '@tsv/core';
+import { decodeStatus, errCode, errstr, EXIT, type ExtraProcess, type ExtraStatus, monoAgeSeconds, type RunState, SERVICE, STATUS_SIZE, statusOfExtra, type StatusRecord, SUPERVISE } from '@tsv/core';
 import { writeErr, writeOut } from '@tsv/os';
 import { chdirError, servicePath } from './argv.js';
 import { openFifoForWrite } from './fifo.js';
@@ -175,13 +175,10 @@ export function formatLine(name: string, v: StatusView): string {
 /** What one read of a supervise/ directory found. */
 export interface Snapshot {
   rec: StatusRecord;
-  /** tsv.json's record, only when a live tsv wrote it and it agrees with rec (pid, state) */
+  /** tsv.json's record, when a live tsv wrote it (rec is then the status it carries) */
   extra: ExtraProcess | undefined;
-  /** the whole tsv.json of a live tsv (also when it disagrees with status) */
+  /** the whole tsv.json of a live tsv */
   extraFile: ExtraStatus | undefined;
-  /** a live tsv's tsv.json exists but disagrees with status (read between its two writes):
-   * a waiter must wait for the next write rather than trust either file alone */
-  extraDisagrees: boolean;
 }
 
 /** sv's svstatus_get(): running with a status, runsv not running (ENXIO), or a warning. */
@@ -242,22 +239,21 @@ function agrees(x: ExtraStatus, rec: StatusRecord): boolean {
   return x.service.pid === rec.pid && x.service.state === rec.state;
 }
 
-/** Read status (and tsv.json) once supervise/ok answered. tsv writes the two files one after
- * the other, so a read between them can disagree: read again, up to three times, then report
- * the runit record alone, flagged (extraDisagrees) for a waiter to read again later. */
+/** Read status (and tsv.json) once supervise/ok answered: one read of each, no retry. A live
+ * tsv's tsv.json carries the 20 status bytes it was written with, so its record and runit's
+ * come from one file and always agree (the supervisor renames tsv.json before status; see
+ * SuperviseDir.writeStatus); the `status` file is still read first, for sv's format check. A
+ * tsv.json without that field (an older tsv) is used only when it agrees with `status`. */
 export function readSnapshot(dir: string, readExtra?: ExtraReader): Snapshot | string {
-  let last: Snapshot | string = 'unable to read supervise/status: bad format';
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const bytes = readStatusBytes(dir);
-    if (typeof bytes === 'string') return bytes;
-    const rec = decodeStatus(bytes);
-    if (rec === undefined) return 'unable to read supervise/status: bad format';
-    const x = readExtra?.(dir);
-    if (x === undefined) return { rec, extra: undefined, extraFile: undefined, extraDisagrees: false };
-    if (agrees(x, rec)) return { rec, extra: x.service, extraFile: x, extraDisagrees: false };
-    last = { rec, extra: undefined, extraFile: x, extraDisagrees: true };
-  }
-  return last;
+  const bytes = readStatusBytes(dir);
+  if (typeof bytes === 'string') return bytes;
+  const rec = decodeStatus(bytes);
+  if (rec === undefined) return 'unable to read supervise/status: bad format';
+  const x = readExtra?.(dir);
+  if (x === undefined) return { rec, extra: undefined, extraFile: undefined };
+  const carried = statusOfExtra(x);
+  if (carried !== undefined) return { rec: carried, extra: x.service, extraFile: x };
+  return { rec, extra: agrees(x, rec) ? x.service : undefined, extraFile: x };
 }
 
 /** sv's svstatus_get(): liveness, then the status record. */

@@ -9,7 +9,7 @@ export type Verdict =
   | { kind: 'pass'; snap: Snapshot }
   /** not yet; checkFailed: only the check script said no (it must be re-run: no event will
    * tell us when it would pass) */
-  | { kind: 'pending'; checkFailed: boolean; disagree?: boolean }
+  | { kind: 'pending'; checkFailed: boolean }
   /** `x`: the supervisor is gone (success) */
   | { kind: 'exited' }
   /** the supervisor stopped answering (a `fail:` line) */
@@ -24,8 +24,6 @@ export interface CheckContext {
   before: Snapshot | undefined;
   /** run the service's `check` script: true when it passes (or there is none) */
   runCheck: () => Promise<boolean>;
-  /** judge by the 20-byte status alone even when tsv.json disagrees with it (it has for long) */
-  statusAlone?: boolean;
 }
 
 /** Wall-clock ms of a status record's stamp (TAI64N, sub-second). */
@@ -51,9 +49,7 @@ function readyOrNoProtocol(s: Snapshot): boolean {
 export async function judge(acts: string, p: Probe, ctx: CheckContext): Promise<Verdict> {
   if (p.kind === 'warn') return { kind: 'warn', message: p.message };
   if (p.kind === 'not-running') return acts.startsWith('x') ? { kind: 'exited' } : { kind: 'not-running' };
-  // why: tsv.json read between tsv's two writes; its next write brings another event.
-  if (p.snap.extraDisagrees && ctx.statusAlone !== true) return { kind: 'pending', checkFailed: false, disagree: true };
-  const s = p.snap.extraDisagrees ? { ...p.snap, extra: undefined, extraDisagrees: false } : p.snap;
+  const s = p.snap;
   const r = s.rec;
   let checked: boolean | undefined;
   const check = async (): Promise<boolean> => (checked ??= await ctx.runCheck());

@@ -50,11 +50,6 @@ const CHECK_RETRY_MAX_MS = 420;
 /** A signal listener that does nothing. */
 function ignore(): void {}
 
-/** While tsv.json disagrees with status, re-read this often, and after this many reads in a
- * row judge by the status alone (a supervisor that left tsv.json stale must not stall a wait). */
-const DISAGREE_RETRY_MS = 50;
-const DISAGREE_MAX = 20;
-
 /** Files whose replacement means the status may have changed. */
 const INTERESTING = new Set<string>([SUPERVISE.status, SUPERVISE.extra]);
 
@@ -71,8 +66,6 @@ interface JobState {
   chain: Promise<void>;
   timers: Set<NodeJS.Timeout>;
   checkRetryMs: number;
-  /** consecutive reads where tsv.json disagreed with status */
-  disagreements: number;
 }
 
 /** Waits for several services at once; watch() each before sending, then run(). */
@@ -85,7 +78,7 @@ export class Waiter {
 
   /** Start watching job's supervise/ (and, for `x`, log/supervise/). Call before sending. */
   watch(job: WaitJob): JobState {
-    const st: JobState = { job, watchers: [], blind: false, done: false, queued: false, running: false, chain: Promise.resolve(), timers: new Set(), checkRetryMs: CHECK_RETRY_MS, disagreements: 0 };
+    const st: JobState = { job, watchers: [], blind: false, done: false, queued: false, running: false, chain: Promise.resolve(), timers: new Set(), checkRetryMs: CHECK_RETRY_MS };
     const dirs = [`${job.dir}/${SERVICE.supervise}`];
     const logSupervise = `${job.dir}/${SERVICE.log}/${SERVICE.supervise}`;
     if (job.acts.startsWith('x') && existsSync(logSupervise)) dirs.push(logSupervise);
@@ -192,8 +185,7 @@ export class Waiter {
     const o = this.opts;
     if (o === undefined) return;
     const { name, dir, acts, before } = st.job;
-    const statusAlone = st.disagreements >= DISAGREE_MAX;
-    const v = await judge(acts, probe(dir, o.readExtra), { tstartMs: o.tstartMs, before, runCheck: () => runCheckScript(name, dir), statusAlone });
+    const v = await judge(acts, probe(dir, o.readExtra), { tstartMs: o.tstartMs, before, runCheck: () => runCheckScript(name, dir) });
     if (st.done) return;
     switch (v.kind) {
       case 'pass':
@@ -209,12 +201,6 @@ export class Waiter {
         o.out.warn(name, v.message);
         return this.finish(st);
       case 'pending':
-        if (v.disagree === true) {
-          st.disagreements++;
-          this.after(st, DISAGREE_RETRY_MS);
-          return;
-        }
-        st.disagreements = 0;
         if (v.checkFailed) {
           this.after(st, st.checkRetryMs);
           st.checkRetryMs = Math.min(st.checkRetryMs * 2, CHECK_RETRY_MAX_MS);

@@ -43,9 +43,26 @@ export function childPids(pid: number = process.pid): number[] {
   return [...out];
 }
 
-/** Pids of every process whose process group is pgid (a scan of /proc). */
+/** Does process group pgid have any member (live or zombie)? One kill(2), no /proc scan. */
+export function groupExists(pgid: number): boolean {
+  if (!Number.isInteger(pgid) || pgid <= 0) return false;
+  try {
+    // why: signal 0 to -pgid checks only that the group has a member we could signal; ESRCH
+    // means it has none. EPERM means a member exists (of another user): it exists.
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** Pids of every live process whose process group is pgid. The kernel is asked first
+ * (groupExists): the usual case, an empty group after a service exit, costs one kill(2) instead
+ * of a read of every /proc/PID/stat; /proc is scanned only when the group has a member (which
+ * may be a zombie, which this does not count). */
 export function pidsInGroup(pgid: number): number[] {
   const out: number[] = [];
+  if (!groupExists(pgid)) return out;
   let names: string[];
   try {
     names = readdirSync('/proc');

@@ -1,7 +1,11 @@
 // The supervisor of one process (a service's run/finish, or its logger) as a pure state
-// machine: step(state, event, now) -> { state, effects }. No I/O here: the shell
-// (slot.ts) turns OS events into events and effects into syscalls. Semantics are runsv's
-// (spec runit.md 2.2-2.6) plus tsv's extras (down-signal, timeouts, readiness, backoff).
+// machine, after s6-supervise's actions[state][event]: step(state, event, now) looks up
+// TABLE[stateOf(state)][event.type] and returns the new state and the effects. No I/O here: the
+// shell (slot.ts) turns OS events into events and effects into syscalls. Every rule lives here:
+// runsv's semantics (spec runit.md 2.2-2.6), which hooks exist (Settings, read before each
+// start), "hook exit 0 = handled", the kill timers of the service and of the process group it
+// left, the in-process logger's signal mapping, and the end of the exit sequence (down, no group
+// left: exitReady). runit's `want` stays an orthogonal field, as in runsv.
 import { LETTER_SIGNAL } from '@tsv/core';
 import { backoffDelay, DEFAULT_SETTINGS, type Settings } from './policy.js';
 
@@ -10,7 +14,27 @@ export type Phase = 'down' | 'run' | 'finish';
 /** What is wanted; `once` is stored as `d` in runit's status. */
 export type Want = 'up' | 'down' | 'once' | 'exit';
 /** The machine's timers (at most one of each). */
-export type TimerName = 'restart' | 'kill' | 'finish';
+export type TimerName = 'restart' | 'kill' | 'finish' | 'groupKill';
+
+/** The rows of the table: what the machine is doing. */
+export type State =
+  /** nothing runs, nothing is pending */
+  | 'down'
+  /** nothing runs; an automatic start waits for the restart timer */
+  | 'backoff'
+  /** a start was decided: the settings are being read (no hook or spawn yet) */
+  | 'starting'
+  /** a control/<c> hook runs: control letters wait */
+  | 'hook'
+  /** a spawn of run or finish was requested, its result has not arrived */
+  | 'spawning'
+  /** run runs */
+  | 'run'
+  /** finish runs */
+  | 'finish';
+
+/** Every state, in table order. */
+export const STATES = ['down', 'backoff', 'starting', 'hook', 'spawning', 'run', 'finish'] as const satisfies readonly State[];
 
 /** A moment, wall clock (for runit's TAI64N and tsv.json) and monotonic (for durations). */
 export interface Now {
@@ -18,12 +42,18 @@ export interface Now {
   mono: number;
 }
 
-/** What to do when a running control/<c> hook (or a spawn) completes. */
+/** What to do when a running control/<c> hook completes. */
 export type Pending =
   | { kind: 'start' }
   | { kind: 'stop' }
   | { kind: 'after' }
   | { kind: 'signal'; letter: string; signal: NodeJS.Signals };
+
+/** A process group a dead run left members in, to be SIGKILLed at killAtMono. */
+export interface LeftGroup {
+  pgid: number;
+  killAtMono: number;
+}
 
 /** The whole state of one supervised process. */
 export interface MachineState {
@@ -52,36 +82,59 @@ export interface MachineState {
   givenUp: boolean;
   /** the pending automatic start, when a restart delay runs */
   restartAt: { wall: number; mono: number; delayMs: number } | null;
-  /** settings read at the last start of run */
+  /** settings read before the last start of run */
   settings: Settings;
+  /** a start waits for the settings (state `starting`) */
+  awaitingSettings: boolean;
   /** a hook is running: what to do when it ends */
   pending: Pending | null;
   /** a spawn was requested and its result has not arrived yet */
   spawning: 'run' | 'finish' | null;
-  /** control letters received while a hook or spawn was in progress, in order */
+  /** control letters received while a hook, spawn or settings read was in progress, in order */
   queue: string[];
   /** we sent the stop signal to the current run (its leftovers get cleaned up) */
   stopSent: boolean;
+  /** process groups left with members by a dead run, waiting for their SIGKILL */
+  groups: LeftGroup[];
+  /** exitReady was emitted (the exit sequence goes on in the supervisor) */
+  exitSent: boolean;
 }
 
 /** Inputs of the machine. */
 export type MachineEvent =
   | { type: 'boot' }
   | { type: 'control'; letter: string }
-  | { type: 'spawned'; what: 'run' | 'finish'; pid: number; pgid: number; settings?: Settings }
-  | { type: 'spawnFailed'; what: 'run' | 'finish'; error: string; settings?: Settings; label?: string }
-  | { type: 'exited'; code: number | null; signal: string | null; signum: number; hasFinish: boolean }
+  /** the answer to a readSettings effect */
+  | { type: 'settings'; settings: Settings }
+  | { type: 'spawned'; what: 'run' | 'finish'; pid: number; pgid: number }
+  | { type: 'spawnFailed'; what: 'run' | 'finish'; error: string; label?: string }
+  | { type: 'exited'; code: number | null; signal: string | null; signum: number }
   | { type: 'timer'; name: TimerName }
   | { type: 'ready' }
-  | { type: 'hookDone'; handled: boolean }
+  /** a control/<c> hook ended: its exit code, null when killed or it could not be run */
+  | { type: 'hookDone'; code: number | null }
+  /** the answer to a cleanGroup effect when the group had no member left */
+  | { type: 'groupGone'; pgid: number }
   | { type: 'exitLog' };
+
+/** The columns of the table. */
+export type EventType = MachineEvent['type'];
+/** Every event type, in table order. */
+export const EVENT_TYPES = ['boot', 'control', 'settings', 'spawned', 'spawnFailed', 'exited', 'timer', 'ready', 'hookDone', 'groupGone', 'exitLog'] as const satisfies readonly EventType[];
+/** The event of one type. */
+export type EventOf<K extends EventType> = Extract<MachineEvent, { type: K }>;
 
 /** Outputs of the machine, carried out in order by the shell. */
 export type Effect =
+  /** read the service's settings (policy files, hooks, finish); answered by a settings event */
+  | { type: 'readSettings' }
   | { type: 'spawn'; what: 'run' | 'finish'; args: string[] }
   | { type: 'signal'; pid: number; signal: NodeJS.Signals }
   | { type: 'signalGroup'; pgid: number; signal: NodeJS.Signals }
-  | { type: 'cleanGroup'; pgid: number; signal: NodeJS.Signals; killAfterMs: number }
+  /** down-signal and CONT to the group if it has a member, else answer groupGone */
+  | { type: 'cleanGroup'; pgid: number; signal: NodeJS.Signals }
+  /** the in-process logger instead of a signal: stop (TERM, KILL), reopen (HUP), rotate (ALRM) */
+  | { type: 'logger'; action: 'stop' | 'reopen' | 'rotate' }
   | { type: 'write' }
   | { type: 'setTimer'; name: TimerName; ms: number }
   | { type: 'cancelTimer'; name: TimerName }
@@ -116,17 +169,154 @@ export function initialState(isLog: boolean, wantUp: boolean, now: Now): Machine
     givenUp: false,
     restartAt: null,
     settings: DEFAULT_SETTINGS,
+    awaitingSettings: false,
     pending: null,
     spawning: null,
     queue: [],
     stopSent: false,
+    groups: [],
+    exitSent: false,
   };
+}
+
+/** The row of the table a state is in (a pending hook outranks a spawn, which outranks phase). */
+export function stateOf(s: MachineState): State {
+  if (s.pending !== null) return 'hook';
+  if (s.awaitingSettings) return 'starting';
+  if (s.spawning !== null) return 'spawning';
+  if (s.phase === 'run') return 'run';
+  if (s.phase === 'finish') return 'finish';
+  return s.restartAt !== null ? 'backoff' : 'down';
+}
+
+/** A cell: what one event does in one state. */
+type Handler<K extends EventType> = ((m: Step, ev: EventOf<K>) => void) | typeof IGNORE;
+/** One row: a cell for every event type. */
+type Row = { [K in EventType]: Handler<K> };
+
+/** The cell of an event that changes nothing in that state (no effect, same state). */
+export const IGNORE = 'ignore' as const;
+
+// Cells shared by several rows.
+const control: Handler<'control'> = (m, ev) => m.control(ev.letter);
+const queue: Handler<'control'> = (m, ev) => m.s.queue.push(ev.letter);
+const timer: Handler<'timer'> = (m, ev) => m.timer(ev.name);
+const groupGone: Handler<'groupGone'> = (m, ev) => m.groupGone(ev.pgid);
+const exitLog: Handler<'exitLog'> = (m) => m.exitLog();
+const spawned: Handler<'spawned'> = (m, ev) => m.spawned(ev);
+const spawnFailed: Handler<'spawnFailed'> = (m, ev) => m.spawnFailed(ev);
+const exited: Handler<'exited'> = (m, ev) => m.exited(ev);
+const ready: Handler<'ready'> = (m) => m.ready();
+
+/** actions[state][event]: every pair written down; the compiler checks that none is missing. */
+export const TABLE = {
+  down: {
+    boot: (m) => m.boot(),
+    control,
+    settings: IGNORE,
+    spawned: IGNORE,
+    spawnFailed: IGNORE,
+    exited: IGNORE,
+    timer,
+    ready: IGNORE,
+    hookDone: IGNORE,
+    groupGone,
+    exitLog,
+  },
+  backoff: {
+    boot: IGNORE,
+    control,
+    settings: IGNORE,
+    spawned: IGNORE,
+    spawnFailed: IGNORE,
+    exited: IGNORE,
+    timer,
+    ready: IGNORE,
+    hookDone: IGNORE,
+    groupGone,
+    exitLog,
+  },
+  starting: {
+    boot: IGNORE,
+    control: queue,
+    settings: (m, ev) => m.settingsRead(ev.settings),
+    spawned: IGNORE,
+    spawnFailed: IGNORE,
+    exited: IGNORE,
+    timer,
+    ready: IGNORE,
+    hookDone: IGNORE,
+    groupGone,
+    exitLog,
+  },
+  hook: {
+    boot: IGNORE,
+    control: queue,
+    settings: IGNORE,
+    // why: run may die, and finish be spawned, while a stop hook (control/t) still runs.
+    spawned,
+    spawnFailed,
+    exited,
+    timer,
+    ready,
+    // why: runsv's rule: a hook that exits 0 has handled the command (no signal is sent).
+    hookDone: (m, ev) => m.hookDone(ev.code === 0),
+    groupGone,
+    exitLog,
+  },
+  spawning: {
+    boot: IGNORE,
+    control: queue,
+    settings: IGNORE,
+    spawned,
+    spawnFailed,
+    exited: IGNORE,
+    timer,
+    ready: IGNORE,
+    hookDone: IGNORE,
+    groupGone,
+    exitLog,
+  },
+  run: {
+    boot: IGNORE,
+    control,
+    settings: IGNORE,
+    spawned: IGNORE,
+    spawnFailed: IGNORE,
+    exited,
+    timer,
+    ready,
+    hookDone: IGNORE,
+    groupGone,
+    exitLog,
+  },
+  finish: {
+    boot: IGNORE,
+    control,
+    settings: IGNORE,
+    spawned: IGNORE,
+    spawnFailed: IGNORE,
+    exited,
+    timer,
+    ready: IGNORE,
+    hookDone: IGNORE,
+    groupGone,
+    exitLog,
+  },
+} satisfies Record<State, Row>;
+
+/** The cell for an event in a state (typed by the event). */
+function cell<K extends EventType>(state: State, type: K): Handler<K> {
+  return (TABLE[state] as Row)[type];
 }
 
 /** One transition: a copy of state with the event applied, and the effects to carry out. */
 export function step(state: MachineState, event: MachineEvent, now: Now): StepResult {
+  const h = cell(stateOf(state), event.type);
+  if (h === IGNORE) return { state, effects: [] };
   const m = new Step(state, now);
-  m.apply(event);
+  (h as (m: Step, ev: MachineEvent) => void)(m, event);
+  m.drain();
   return { state: m.s, effects: m.fx };
 }
 
@@ -138,76 +328,32 @@ class Step {
     state: MachineState,
     private readonly now: Now,
   ) {
-    this.s = { ...state, queue: [...state.queue], quickDeaths: [...state.quickDeaths] };
+    this.s = { ...state, queue: [...state.queue], quickDeaths: [...state.quickDeaths], groups: [...state.groups] };
   }
 
-  /** Dispatch one event. */
-  apply(ev: MachineEvent): void {
-    switch (ev.type) {
-      case 'boot':
-        if (this.s.want === 'up') this.startRun();
-        break;
-      case 'control':
-        if (this.busy()) this.s.queue.push(ev.letter);
-        else this.control(ev.letter);
-        break;
-      case 'hookDone': {
-        const p = this.s.pending;
-        this.s.pending = null;
-        if (p !== null) this.resume(p, ev.handled);
-        break;
-      }
-      case 'spawned':
-        this.spawned(ev);
-        break;
-      case 'spawnFailed':
-        this.spawnFailed(ev);
-        break;
-      case 'exited':
-        this.exited(ev);
-        break;
-      case 'timer':
-        this.timer(ev.name);
-        break;
-      case 'ready':
-        if (this.s.phase === 'run' && this.s.ready === false) {
-          this.s.ready = true;
-          this.s.readyMono = this.now.mono;
-          this.fx.push({ type: 'closeReadiness' }, { type: 'write' });
-        }
-        break;
-      case 'exitLog':
-        this.s.want = 'exit';
-        this.cancelRestart();
-        this.fx.push({ type: 'write' });
-        if (this.s.pid === 0 && this.s.spawning === null) this.fx.push({ type: 'exitReady' });
-        break;
-    }
-    this.drain();
-  }
-
-  /** A hook or a spawn is in progress: control letters wait (runsv runs hooks synchronously). */
+  /** A hook, a spawn or a settings read is in progress: control letters wait (runsv runs hooks
+   * synchronously). */
   private busy(): boolean {
-    return this.s.pending !== null || this.s.spawning !== null;
+    return this.s.pending !== null || this.s.spawning !== null || this.s.awaitingSettings;
   }
 
   /** Process queued control letters while nothing is in progress. */
-  private drain(): void {
+  drain(): void {
     while (this.s.queue.length > 0 && !this.busy()) this.control(this.s.queue.shift() as string);
   }
 
+  /** The supervisor started: run is started when wanted up. */
+  boot(): void {
+    if (this.s.want === 'up') this.startRun();
+  }
+
   /** One control byte (runit.md 2.5). Unknown bytes, `e` included, are ignored as by runsv. */
-  private control(c: string): void {
+  control(c: string): void {
     const s = this.s;
     switch (c) {
       case 'u':
-        s.want = 'up';
-        if (s.givenUp) this.clearBackoff();
-        this.fx.push({ type: 'write' });
-        if (s.pid === 0 && s.phase === 'down' && s.restartAt === null) this.startRun();
-        break;
       case 'o':
-        s.want = 'once';
+        s.want = c === 'u' ? 'up' : 'once';
         if (s.givenUp) this.clearBackoff();
         this.fx.push({ type: 'write' });
         if (s.pid === 0 && s.phase === 'down' && s.restartAt === null) this.startRun();
@@ -225,13 +371,13 @@ class Step {
         this.cancelRestart();
         this.fx.push({ type: 'write' });
         if (s.pid !== 0 && s.phase === 'run') this.stop();
-        else if (s.pid === 0 && s.phase === 'down') this.fx.push({ type: 'exitReady' });
+        else if (s.pid === 0 && s.phase === 'down') this.maybeExitReady();
         break;
       case 't':
         if (s.pid !== 0 && s.phase === 'run') this.stop();
         break;
       default: {
-        // 't' never gets here (handled above): the rest only send a signal, after their hook
+        // why: 't' never gets here (handled above): the rest only send a signal, after their hook
         const signal = LETTER_SIGNAL[c];
         if (signal === undefined) break;
         if (s.pid !== 0) this.hook(c, { kind: 'signal', letter: c, signal });
@@ -240,14 +386,30 @@ class Step {
     }
   }
 
-  /** Run control/<letter> (never for the logger), then continue with p. */
+  /** The main service is gone: the logger is to exit once its input ends. */
+  exitLog(): void {
+    this.s.want = 'exit';
+    this.cancelRestart();
+    this.fx.push({ type: 'write' });
+    if (this.s.pid === 0 && this.s.spawning === null && !this.s.awaitingSettings) this.maybeExitReady();
+  }
+
+  /** Run control/<letter> when it exists (never for the logger), then continue with p; a
+   * missing hook continues at once, not handled. */
   private hook(letter: string, p: Pending): void {
-    if (this.s.isLog) {
+    if (this.s.isLog || !this.s.settings.hooks.includes(letter)) {
       this.resume(p, false);
       return;
     }
     this.s.pending = p;
     this.fx.push({ type: 'hook', letter });
+  }
+
+  /** A hook ended: exit 0 means handled. */
+  hookDone(handled: boolean): void {
+    const p = this.s.pending;
+    this.s.pending = null;
+    if (p !== null) this.resume(p, handled);
   }
 
   /** Continue after a hook: handled (exit 0) vetoes the signal runsv would send. */
@@ -260,24 +422,38 @@ class Step {
         break;
       case 'stop':
         if (!handled && s.pid !== 0 && s.phase === 'run') {
-          this.fx.push({ type: 'signal', pid: s.pid, signal: s.settings.downSignal });
+          this.send(s.settings.downSignal);
           s.gotTerm = true;
           s.stopSent = true;
           this.fx.push({ type: 'write' });
           if (s.settings.timeoutKillMs > 0) this.fx.push({ type: 'setTimer', name: 'kill', ms: s.settings.timeoutKillMs });
         }
         if (s.want === 'down' || s.want === 'once' || s.want === 'exit') {
-          if (s.pid !== 0) this.fx.push({ type: 'signal', pid: s.pid, signal: 'SIGCONT' });
+          if (s.pid !== 0) this.send('SIGCONT');
           this.hook(s.want === 'exit' ? 'x' : 'd', { kind: 'after' });
         }
         break;
       case 'after':
         break;
       case 'signal':
-        if (!handled && s.pid !== 0) this.fx.push({ type: 'signal', pid: s.pid, signal: p.signal });
+        if (!handled && s.pid !== 0) this.send(p.signal);
         this.afterSignal(p.letter);
         break;
+      default:
+        return assertNever(p);
     }
+  }
+
+  /** Signal the current child; the in-process logger's "signals" are calls of its methods
+   * (it runs inside the supervisor, which must never signal itself). */
+  private send(sig: NodeJS.Signals): void {
+    const s = this.s;
+    if (!s.settings.inProcess) {
+      this.fx.push({ type: 'signal', pid: s.pid, signal: sig });
+      return;
+    }
+    const action = sig === 'SIGTERM' || sig === 'SIGKILL' ? 'stop' : sig === 'SIGHUP' ? 'reopen' : sig === 'SIGALRM' ? 'rotate' : undefined;
+    if (action !== undefined) this.fx.push({ type: 'logger', action });
   }
 
   /** Flag changes of p and c (runsv sets them even when nothing runs). */
@@ -296,13 +472,21 @@ class Step {
     this.hook('t', { kind: 'stop' });
   }
 
-  /** Start run: control/u first (its result is ignored), at every start. */
+  /** Start run: read the settings first (they say which hooks exist), then control/u. */
   private startRun(): void {
+    this.s.awaitingSettings = true;
+    this.fx.push({ type: 'readSettings' });
+  }
+
+  /** The settings for this start arrived: control/u (its result is ignored), then the spawn. */
+  settingsRead(settings: Settings): void {
+    this.s.awaitingSettings = false;
+    this.s.settings = settings;
     this.hook('u', { kind: 'start' });
   }
 
   /** The shell started run or finish. */
-  private spawned(ev: Extract<MachineEvent, { type: 'spawned' }>): void {
+  spawned(ev: EventOf<'spawned'>): void {
     const s = this.s;
     s.spawning = null;
     s.pid = ev.pid;
@@ -310,7 +494,6 @@ class Step {
     s.paused = false;
     s.gotTerm = false;
     if (ev.what === 'run') {
-      if (ev.settings !== undefined) s.settings = ev.settings;
       s.phase = 'run';
       s.starts += 1;
       s.since = this.now;
@@ -324,13 +507,12 @@ class Step {
   }
 
   /** The shell could not start run or finish (runsv's child would exit 111 after its message). */
-  private spawnFailed(ev: Extract<MachineEvent, { type: 'spawnFailed' }>): void {
+  spawnFailed(ev: EventOf<'spawnFailed'>): void {
     const s = this.s;
     s.spawning = null;
     const what = ev.label ?? (s.isLog ? 'log/./run' : ev.what === 'run' ? './run' : './finish');
     this.fx.push({ type: 'warn', message: `unable to start ${what}: ${ev.error}` });
     if (ev.what === 'run') {
-      if (ev.settings !== undefined) s.settings = ev.settings;
       s.starts += 1;
       s.since = this.now;
       s.lastExit = { code: 111, signal: null, at: this.now.wall };
@@ -338,8 +520,18 @@ class Step {
     this.goDown(false);
   }
 
+  /** The readiness line arrived. */
+  ready(): void {
+    const s = this.s;
+    if (s.phase === 'run' && s.ready === false) {
+      s.ready = true;
+      s.readyMono = this.now.mono;
+      this.fx.push({ type: 'closeReadiness' }, { type: 'write' });
+    }
+  }
+
   /** run or finish ended. */
-  private exited(ev: Extract<MachineEvent, { type: 'exited' }>): void {
+  exited(ev: EventOf<'exited'>): void {
     const s = this.s;
     if (s.pid === 0) return;
     const wasRun = s.phase === 'run';
@@ -355,10 +547,8 @@ class Step {
         s.ready = false;
         s.readyMono = null;
       }
-      if (pgid !== 0 && (s.stopSent || s.want !== 'up')) {
-        this.fx.push({ type: 'cleanGroup', pgid, signal: s.settings.downSignal, killAfterMs: s.settings.timeoutKillMs });
-      }
-      if (ev.hasFinish && !s.isLog) {
+      if (pgid !== 0 && (s.stopSent || s.want !== 'up')) this.leaveGroup(pgid);
+      if (s.settings.hasFinish && !s.isLog) {
         s.phase = 'finish';
         s.spawning = 'finish';
         this.fx.push({ type: 'write' });
@@ -369,6 +559,28 @@ class Step {
       this.fx.push({ type: 'cancelTimer', name: 'finish' });
     }
     this.goDown(s.stopSent);
+  }
+
+  /** Stop what a stopped run left in its process group: down-signal and CONT now (by the
+   * shell, if the group has a member), SIGKILL after timeout-kill on the groupKill timer. */
+  private leaveGroup(pgid: number): void {
+    const s = this.s;
+    this.fx.push({ type: 'cleanGroup', pgid, signal: s.settings.downSignal });
+    const ms = s.settings.timeoutKillMs;
+    if (ms <= 0) return;
+    const first = s.groups.length === 0;
+    s.groups.push({ pgid, killAtMono: this.now.mono + ms });
+    if (first) this.fx.push({ type: 'setTimer', name: 'groupKill', ms });
+  }
+
+  /** The shell found a left group empty: nothing to kill. */
+  groupGone(pgid: number): void {
+    const s = this.s;
+    const before = s.groups.length;
+    s.groups = s.groups.filter((g) => g.pgid !== pgid);
+    if (s.groups.length === before) return;
+    if (s.groups.length === 0) this.fx.push({ type: 'cancelTimer', name: 'groupKill' });
+    this.maybeExitReady();
   }
 
   /** No child any more: runit's 1-second rule (grown by the backoff), give-up, or exit. */
@@ -392,7 +604,8 @@ class Step {
       s.quickDeaths = [];
     }
     if (s.want === 'exit') {
-      this.fx.push({ type: 'write' }, { type: 'exitReady' });
+      this.fx.push({ type: 'write' });
+      this.maybeExitReady();
       return;
     }
     if (s.want !== 'up') {
@@ -414,22 +627,49 @@ class Step {
     this.startRun();
   }
 
-  /** A timer fired. */
-  private timer(name: TimerName): void {
+  /** Want exit, nothing runs and no left group waits for its SIGKILL: tell the supervisor
+   * (once), which lets the logger drain and exits (runit.md 2.2 step 7). */
+  private maybeExitReady(): void {
     const s = this.s;
-    if (name === 'restart') {
-      if (s.restartAt === null) return;
-      s.restartAt = null;
-      this.fx.push({ type: 'write' });
-      if ((s.want === 'up' || s.want === 'once') && s.pid === 0 && s.phase === 'down') this.startRun();
-    } else if (name === 'kill') {
-      if (s.pid !== 0 && s.phase === 'run') {
-        this.fx.push({ type: 'signal', pid: s.pid, signal: 'SIGKILL' });
-        if (s.pgid !== 0) this.fx.push({ type: 'signalGroup', pgid: s.pgid, signal: 'SIGKILL' });
+    if (s.want !== 'exit' || s.exitSent || s.pid !== 0 || s.phase !== 'down' || s.spawning !== null || s.groups.length > 0) return;
+    s.exitSent = true;
+    this.fx.push({ type: 'exitReady' });
+  }
+
+  /** A timer fired. */
+  timer(name: TimerName): void {
+    const s = this.s;
+    switch (name) {
+      case 'restart':
+        if (s.restartAt === null) return;
+        s.restartAt = null;
+        this.fx.push({ type: 'write' });
+        if ((s.want === 'up' || s.want === 'once') && s.pid === 0 && s.phase === 'down') this.startRun();
+        return;
+      case 'kill':
+        if (s.pid !== 0 && s.phase === 'run') {
+          this.send('SIGKILL');
+          if (s.pgid !== 0) this.fx.push({ type: 'signalGroup', pgid: s.pgid, signal: 'SIGKILL' });
+        }
+        return;
+      case 'finish':
+        if (s.pid !== 0 && s.phase === 'finish') {
+          this.fx.push({ type: 'warn', message: 'finish script lifetime reached maximum value - sending it a SIGKILL' });
+          this.fx.push({ type: 'signal', pid: s.pid, signal: 'SIGKILL' });
+        }
+        return;
+      case 'groupKill': {
+        if (s.groups.length === 0) return;
+        const due = s.groups.filter((g) => g.killAtMono <= this.now.mono + 1);
+        s.groups = s.groups.filter((g) => g.killAtMono > this.now.mono + 1);
+        for (const g of due) this.fx.push({ type: 'signalGroup', pgid: g.pgid, signal: 'SIGKILL' });
+        const next = s.groups[0];
+        if (next !== undefined) this.fx.push({ type: 'setTimer', name: 'groupKill', ms: Math.max(1, next.killAtMono - this.now.mono) });
+        else this.maybeExitReady();
+        return;
       }
-    } else if (s.pid !== 0 && s.phase === 'finish') {
-      this.fx.push({ type: 'warn', message: 'finish script lifetime reached maximum value - sending it a SIGKILL' });
-      this.fx.push({ type: 'signal', pid: s.pid, signal: 'SIGKILL' });
+      default:
+        return assertNever(name);
     }
   }
 
@@ -447,4 +687,247 @@ class Step {
     this.s.quickDeaths = [];
     this.s.givenUp = false;
   }
+}
+
+/** The compiler's proof that a switch covers every case. */
+function assertNever(x: never): never {
+  throw new Error(`unexpected ${String(x)}`);
+}
+
+// ---- The supervisor's own sequence (one per service directory, around the two machines above):
+// set-up, then running, then after `x` the service is down, the logger drains, the supervisor
+// exits. Pure as well: Supervisor (supervisor.ts) carries out its effects.
+
+/** Where the supervisor is in its life. */
+export type LifeState =
+  /** constructed, start() not called */
+  | 'new'
+  /** constructed, and shutdown() was called before start() */
+  | 'newThenExit'
+  /** setting up supervise/, taking locks, taking over orphans */
+  | 'setup'
+  /** setting up, and a shutdown was asked meanwhile: send `x` instead of starting */
+  | 'setupThenExit'
+  /** both machines run */
+  | 'running'
+  /** the service is down with want exit; the logger drains its input to the end */
+  | 'draining'
+  /** everything released */
+  | 'done';
+
+/** Every life state, in table order. */
+export const LIFE_STATES = ['new', 'newThenExit', 'setup', 'setupThenExit', 'running', 'draining', 'done'] as const satisfies readonly LifeState[];
+
+/** What happens to the supervisor. */
+export type LifeEvent =
+  | { type: 'start' }
+  | { type: 'setupDone' }
+  | { type: 'setupFailed' }
+  /** `x` on the control FIFO is the service machine's; this is shutdown() (SIGTERM, tsvscan) */
+  | { type: 'shutdown' }
+  /** the service machine's exitReady */
+  | { type: 'mainDown'; hasLog: boolean }
+  /** the logger machine's exitReady */
+  | { type: 'logDown' };
+
+/** The columns of the supervisor's table. */
+export type LifeEventType = LifeEvent['type'];
+/** Every life event type, in table order. */
+export const LIFE_EVENT_TYPES = ['start', 'setupDone', 'setupFailed', 'shutdown', 'mainDown', 'logDown'] as const satisfies readonly LifeEventType[];
+
+/** What the supervisor does, in order. */
+export type LifeEffect =
+  /** set up supervise/ (async; answered by setupDone or setupFailed) */
+  | 'setUp'
+  /** boot the logger machine, then the service machine (runsv starts the logger first) */
+  | 'boot'
+  /** boot the logger machine, then send `x` to the service machine */
+  | 'bootAndExit'
+  /** send `x` to the service machine */
+  | 'sendX'
+  /** ignore control bytes from now on (a child started now would get a closed fd) */
+  | 'ignoreControl'
+  /** tell the logger machine to exit once its input ends, and close both ends of the log pipe
+   * (the logger then sees end of input once the service's processes are gone) */
+  | 'drainLog'
+  /** close every fd and timer, resolve `exited` */
+  | 'release';
+
+/** A cell of the supervisor's table: the next state and the effects, or IGNORE. */
+type LifeCell<K extends LifeEventType> = ((ev: Extract<LifeEvent, { type: K }>) => { to: LifeState; fx: LifeEffect[] }) | typeof IGNORE;
+type LifeRow = { [K in LifeEventType]: LifeCell<K> };
+
+/** lifecycle[state][event]: every pair written down. */
+export const LIFE_TABLE = {
+  new: {
+    start: () => ({ to: 'setup', fx: ['setUp'] }),
+    setupDone: IGNORE,
+    setupFailed: IGNORE,
+    // why: shutdown() before start(): start() will set up and then exit at once.
+    shutdown: () => ({ to: 'newThenExit', fx: [] }),
+    mainDown: IGNORE,
+    logDown: IGNORE,
+  },
+  newThenExit: {
+    start: () => ({ to: 'setupThenExit', fx: ['setUp'] }),
+    setupDone: IGNORE,
+    setupFailed: IGNORE,
+    shutdown: IGNORE,
+    mainDown: IGNORE,
+    logDown: IGNORE,
+  },
+  setup: {
+    start: IGNORE,
+    setupDone: () => ({ to: 'running', fx: ['boot'] }),
+    setupFailed: () => ({ to: 'done', fx: ['release'] }),
+    shutdown: () => ({ to: 'setupThenExit', fx: [] }),
+    mainDown: IGNORE,
+    logDown: IGNORE,
+  },
+  setupThenExit: {
+    start: IGNORE,
+    setupDone: () => ({ to: 'running', fx: ['bootAndExit'] }),
+    setupFailed: () => ({ to: 'done', fx: ['release'] }),
+    shutdown: IGNORE,
+    mainDown: IGNORE,
+    logDown: IGNORE,
+  },
+  running: {
+    start: IGNORE,
+    setupDone: IGNORE,
+    setupFailed: IGNORE,
+    shutdown: () => ({ to: 'running', fx: ['sendX'] }),
+    // runit.md 2.2 step 7: the service is down: the logger drains, then the supervisor exits.
+    mainDown: (ev) => (ev.hasLog ? { to: 'draining', fx: ['ignoreControl', 'drainLog'] } : { to: 'done', fx: ['ignoreControl', 'release'] }),
+    logDown: IGNORE,
+  },
+  draining: {
+    start: IGNORE,
+    setupDone: IGNORE,
+    setupFailed: IGNORE,
+    shutdown: IGNORE,
+    mainDown: IGNORE,
+    logDown: () => ({ to: 'done', fx: ['release'] }),
+  },
+  done: {
+    start: IGNORE,
+    setupDone: IGNORE,
+    setupFailed: IGNORE,
+    shutdown: IGNORE,
+    mainDown: IGNORE,
+    logDown: IGNORE,
+  },
+} satisfies Record<LifeState, LifeRow>;
+
+/** One step of the supervisor's sequence. */
+export function lifeStep(state: LifeState, ev: LifeEvent): { state: LifeState; effects: LifeEffect[] } {
+  const h = (LIFE_TABLE[state] as LifeRow)[ev.type] as LifeCell<LifeEventType>;
+  if (h === IGNORE) return { state, effects: [] };
+  const r = (h as (e: LifeEvent) => { to: LifeState; fx: LifeEffect[] })(ev);
+  return { state: r.to, effects: r.fx };
+}
+
+// ---- Takeover: one process a dead supervisor left running (found by takeover.ts by pid and
+// start time), stopped so that exactly one instance runs afterwards. The old service is
+// stopped at once; the old logger is first left to drain the old pipe and exit by itself at end
+// of input. The shell polls /proc (a non-child cannot be waited for) and reports `gone`, or
+// `deadline` when the last deadline effect passed.
+
+/** Where the stop of one orphan is. */
+export type OrphanState =
+  /** identified, nothing sent yet */
+  | 'found'
+  /** (service) TERM + CONT sent: waiting up to killMs */
+  | 'terminating'
+  /** (logger) waiting up to drainMs for it to exit at end of input */
+  | 'draining'
+  /** (logger) it did not: TERM + CONT sent, waiting up to logKillMs */
+  | 'drainTerminating'
+  /** KILL + CONT sent: waiting up to giveUpMs */
+  | 'killing'
+  /** the orphan and its process group are gone */
+  | 'gone'
+  /** still alive after KILL: the service must not be started */
+  | 'stuck';
+
+/** Every orphan state, in table order. */
+export const ORPHAN_STATES = ['found', 'terminating', 'draining', 'drainTerminating', 'killing', 'gone', 'stuck'] as const satisfies readonly OrphanState[];
+
+/** What happens to an orphan. */
+export type OrphanEventType = 'begin' | 'gone' | 'deadline';
+/** Every orphan event type, in table order. */
+export const ORPHAN_EVENT_TYPES = ['begin', 'gone', 'deadline'] as const satisfies readonly OrphanEventType[];
+
+/** What to do about an orphan, in order. */
+export type OrphanEffect =
+  | { type: 'signal'; signal: NodeJS.Signals }
+  /** report `deadline` after ms unless it is gone before */
+  | { type: 'deadline'; ms: number }
+  | { type: 'warn'; message: string }
+  | { type: 'done' }
+  | { type: 'fail'; message: string };
+
+/** One orphan and the times of its stop. */
+export interface Orphan {
+  state: OrphanState;
+  pid: number;
+  /** `./run`, `log/./run` */
+  label: string;
+  isLog: boolean;
+  /** SIGKILL the service this long after TERM (its timeout-kill, default 7000) */
+  killMs: number;
+  /** how long the logger may take to drain and exit by itself (5000) */
+  drainMs: number;
+  /** SIGKILL the logger this long after its TERM (7000) */
+  logKillMs: number;
+  /** after SIGKILL, give up after this long (5000) */
+  giveUpMs: number;
+}
+
+type OrphanCell = ((o: Orphan) => { to: OrphanState; fx: OrphanEffect[] }) | typeof IGNORE;
+
+/** TERM + CONT, then wait ms. */
+const terminate = (ms: number): OrphanEffect[] => [{ type: 'signal', signal: 'SIGTERM' }, { type: 'signal', signal: 'SIGCONT' }, { type: 'deadline', ms }];
+/** KILL + CONT (with a warning), then wait giveUpMs. */
+const killOrphan = (o: Orphan): { to: OrphanState; fx: OrphanEffect[] } => ({
+  to: 'killing',
+  fx: [{ type: 'warn', message: `taking over: ${o.label} (pid ${o.pid}) did not stop: sending SIGKILL` }, { type: 'signal', signal: 'SIGKILL' }, { type: 'signal', signal: 'SIGCONT' }, { type: 'deadline', ms: o.giveUpMs }],
+});
+const orphanGone: OrphanCell = () => ({ to: 'gone', fx: [{ type: 'done' }] });
+
+/** orphan[state][event]: every pair written down. */
+export const ORPHAN_TABLE = {
+  found: {
+    begin: (o) =>
+      o.isLog
+        ? { to: 'draining', fx: [{ type: 'deadline', ms: o.drainMs }] }
+        : { to: 'terminating', fx: [{ type: 'warn', message: `taking over: stopping ${o.label} (pid ${o.pid}) left running by a dead supervisor` }, ...terminate(o.killMs)] },
+    gone: orphanGone,
+    deadline: IGNORE,
+  },
+  terminating: { begin: IGNORE, gone: orphanGone, deadline: killOrphan },
+  draining: {
+    begin: IGNORE,
+    gone: orphanGone,
+    deadline: (o) => ({
+      to: 'drainTerminating',
+      fx: [{ type: 'warn', message: `taking over: logger ${o.label} (pid ${o.pid}) left by a dead supervisor did not exit at end of input: sending SIGTERM` }, ...terminate(o.logKillMs)],
+    }),
+  },
+  drainTerminating: { begin: IGNORE, gone: orphanGone, deadline: killOrphan },
+  killing: {
+    begin: IGNORE,
+    gone: orphanGone,
+    deadline: (o) => ({ to: 'stuck', fx: [{ type: 'fail', message: `unable to stop ${o.label} (pid ${o.pid}) left running by a dead supervisor: still alive after SIGKILL` }] }),
+  },
+  gone: { begin: IGNORE, gone: IGNORE, deadline: IGNORE },
+  stuck: { begin: IGNORE, gone: IGNORE, deadline: IGNORE },
+} satisfies Record<OrphanState, Record<OrphanEventType, OrphanCell>>;
+
+/** One step of an orphan's stop. */
+export function orphanStep(o: Orphan, ev: OrphanEventType): { orphan: Orphan; effects: OrphanEffect[] } {
+  const h = (ORPHAN_TABLE[o.state] as Record<OrphanEventType, OrphanCell>)[ev];
+  if (h === IGNORE) return { orphan: o, effects: [] };
+  const r = h(o);
+  return { orphan: { ...o, state: r.to }, effects: r.fx };
 }

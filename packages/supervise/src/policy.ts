@@ -1,5 +1,6 @@
 // Per-service settings read from the optional files of a service directory (docs/servicedir.md),
-// as plain values the state machine uses: down-signal, timeouts, readiness fd, restart policy.
+// as plain values the state machine uses: down-signal, timeouts, readiness fd, restart policy,
+// which control/<c> hooks and whether ./finish exist.
 import { fileWords } from '@tsv/core';
 
 /** The restart policy (file `restart`): exponential backoff after quick deaths, and give-up. */
@@ -29,6 +30,12 @@ export interface Settings {
   /** fd for the readiness line (`notification-fd`), or 0 when the service has none */
   notificationFd: number;
   restart: RestartPolicy;
+  /** the letters c whose control/c exists with the owner's x bit (never for the logger) */
+  hooks: readonly string[];
+  /** ./finish exists and can be opened for reading (runsv's test; never for the logger) */
+  hasFinish: boolean;
+  /** the process is the in-process logger (log/tsvlog): signals map to its methods */
+  inProcess: boolean;
 }
 
 /** The policy with no `restart` file: runit's 1-second rule, growing while deaths stay quick. */
@@ -48,6 +55,9 @@ export const DEFAULT_SETTINGS: Settings = {
   timeoutFinishMs: 0,
   notificationFd: 0,
   restart: DEFAULT_RESTART,
+  hooks: [],
+  hasFinish: false,
+  inProcess: false,
 };
 
 /** Delay before the next start after `failures` consecutive quick deaths (0: start now). */

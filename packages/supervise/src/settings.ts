@@ -1,7 +1,7 @@
 // Reading the optional files of a service directory (down-signal, timeout-kill, timeout-finish,
-// notification-fd, restart) into Settings, before each start of run. A missing file means the
-// default; an invalid one a warning and the default.
-import { readdirSync, readFileSync } from 'node:fs';
+// notification-fd, restart, the control/<c> hooks and finish) into Settings, before each start
+// of run. A missing file means the default; an invalid one a warning and the default.
+import { closeSync, openSync, readdirSync, readFileSync, statSync, constants as fsc } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { errCode, errstr, SERVICE } from '@tsv/core';
@@ -18,8 +18,9 @@ function readFile(dir: string, name: string, warn: (m: string) => void, present?
   }
 }
 
-/** Settings of the service in dir (the logger gets the same files from log/). */
-export function readSettings(dir: string, warn: (m: string) => void): Settings {
+/** Settings of the service in dir (the logger gets the same files from log/, but never hooks
+ * or finish: pass service false). */
+export function readSettings(dir: string, warn: (m: string) => void, service = true): Settings {
   const s: Settings = { ...DEFAULT_SETTINGS };
   // why: one directory read instead of one failed open per optional file (respawn latency).
   let present: Set<string> | undefined;
@@ -57,5 +58,43 @@ export function readSettings(dir: string, warn: (m: string) => void): Settings {
     for (const e of errors) warn(e);
     s.restart = policy;
   }
+  if (service) {
+    s.hooks = readHooks(dir, present, warn);
+    s.hasFinish = canOpen(join(dir, SERVICE.finish), present === undefined || present.has(SERVICE.finish));
+  }
   return s;
+}
+
+/** The letters c of control/c with the owner's x bit (runsv's test before running a hook). */
+function readHooks(dir: string, present: Set<string> | undefined, warn: (m: string) => void): string[] {
+  if (present !== undefined && !present.has(SERVICE.control)) return [];
+  let names: string[];
+  try {
+    names = readdirSync(join(dir, SERVICE.control));
+  } catch (err) {
+    if (errCode(err) !== 'ENOENT' && errCode(err) !== 'ENOTDIR') warn(`unable to read ${SERVICE.control}: ${errstr(err)}`);
+    return [];
+  }
+  const out: string[] = [];
+  for (const n of names) {
+    if (n.length !== 1) continue;
+    try {
+      const st = statSync(join(dir, SERVICE.control, n), { throwIfNoEntry: false });
+      if (st !== undefined && (st.mode & fsc.S_IXUSR) !== 0) out.push(n);
+    } catch (err) {
+      warn(`unable to stat ${SERVICE.control}/${n}: ${errstr(err)}`);
+    }
+  }
+  return out;
+}
+
+/** runsv tests finish by opening it for reading (not by its x bit). */
+function canOpen(path: string, maybe: boolean): boolean {
+  if (!maybe) return false;
+  try {
+    closeSync(openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK));
+    return true;
+  } catch {
+    return false;
+  }
 }

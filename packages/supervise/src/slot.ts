@@ -1,15 +1,17 @@
 // The I/O shell around one state machine (machine.ts): the service's run/finish, or its
-// logger. Turns OS events (child exit, timers, control bytes, readiness line, hook result) into
-// machine events and carries out the machine's effects (spawn, signal, status write, timers,
-// control/<c> hooks). Owns no global state and never throws out of an event handler.
+// logger. Turns OS events (child exit, timers, control bytes, readiness line, hook exit) into
+// machine events and carries out the machine's effects as syscalls (spawn, kill, status write,
+// timers, control/<c> hooks, settings read, the in-process logger's methods). It decides
+// nothing: every rule is in the machine's table. Owns no global state and never throws out of
+// an event handler.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { closeSync, openSync, statSync, constants as fsc } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osc } from 'node:os';
-import { join } from 'node:path';
-import { decodeControl, encodeExtraStatus, encodeStatus, errCode, errstr, type ExtraProcess, type ExtraStatus, formatStat, SERVICE, taiFromMs } from '@tsv/core';
+import { decodeControl, errstr, type ExtraStatus, projectStatus, SERVICE } from '@tsv/core';
 import { pidsInGroup, procStat } from '@tsv/os';
-import { getrlimit, pipe, RLIMIT, setrlimit } from '@tsv/native';
+import { pipe } from '@tsv/native';
+import { lowerNofile, restoreNofile } from './spawn-nofile.js';
 import { initialState, step, type Effect, type MachineEvent, type MachineState, type Now, type TimerName } from './machine.js';
 import { DEFAULT_SETTINGS, type Settings } from './policy.js';
 import { readSettings } from './settings.js';
@@ -60,8 +62,6 @@ export class Slot {
   private startTicks: number | null = null;
   private closed = false;
   private dead = false;
-  private readonly cleanups = new Set<NodeJS.Timeout>();
-  private cleanupWaiters: (() => void)[] = [];
 
   constructor(private readonly o: SlotOptions) {
     this.state = initialState(o.isLog, o.wantUp, now());
@@ -81,7 +81,9 @@ export class Slot {
   controlBytes(chunk: Buffer): void {
     if (this.closed) return;
     // why: unknown bytes are ignored anyway; dropping them first keeps a flood of garbage cheap.
-    for (const letter of decodeControl(chunk)) this.dispatch({ type: 'control', letter });
+    // One burst for the whole chunk: `tcu` (a restart) is one status write, not three, so the
+    // child's exit that follows is not queued behind two needless writes.
+    this.dispatch(...decodeControl(chunk).map((letter): MachineEvent => ({ type: 'control', letter })));
   }
 
   /** The main service is gone: the logger is to exit once its input ends. */
@@ -110,12 +112,6 @@ export class Slot {
     this.write();
   }
 
-  /** Resolves when no leftover process group is waiting for its SIGKILL. */
-  cleanupsDone(): Promise<void> {
-    if (this.cleanups.size === 0) return Promise.resolve();
-    return new Promise((res) => this.cleanupWaiters.push(res));
-  }
-
   /** Stop timers and readiness watching; ignore every later event (a late hook exit must not
    * write into a supervise/ whose lock is released). */
   close(): void {
@@ -127,10 +123,10 @@ export class Slot {
     this.readiness = null;
   }
 
-  /** Feed an event; effects run in order, events they cause are queued behind it. */
-  private dispatch(ev: MachineEvent): void {
-    if (this.dead) return;
-    this.events.push(ev);
+  /** Feed events; effects run in order, events they cause are queued behind them. */
+  private dispatch(...evs: MachineEvent[]): void {
+    if (this.dead || evs.length === 0) return;
+    this.events.push(...evs);
     if (this.dispatching) return;
     this.dispatching = true;
     try {
@@ -161,18 +157,32 @@ export class Slot {
   /** Carry out one effect. */
   private effect(fx: Effect): void {
     switch (fx.type) {
+      case 'readSettings':
+        this.dispatch({ type: 'settings', settings: this.readSettings() });
+        break;
       case 'spawn':
         if (fx.what === 'run' && this.o.startInProcess !== undefined) this.startLogger();
         else this.spawnChild(fx.what, fx.args);
         break;
       case 'signal':
-        this.signal(fx.pid, fx.signal);
+        kill(fx.pid, fx.signal);
         break;
       case 'signalGroup':
-        if (this.logger === null) kill(-fx.pgid, fx.signal);
+        // why: a group id is not reused while the group has a member; an empty one may be.
+        if (pidsInGroup(fx.pgid).length > 0) kill(-fx.pgid, fx.signal);
         break;
       case 'cleanGroup':
-        this.cleanGroup(fx.pgid, fx.signal, fx.killAfterMs);
+        // why: pidsInGroup asks the kernel first (one kill(2) when the group is empty, the usual
+        // case) and scans /proc only for a group with a member, where zombies do not count.
+        if (pidsInGroup(fx.pgid).length === 0) {
+          this.dispatch({ type: 'groupGone', pgid: fx.pgid });
+          break;
+        }
+        kill(-fx.pgid, fx.signal);
+        kill(-fx.pgid, 'SIGCONT');
+        break;
+      case 'logger':
+        this.loggerAction(fx.action);
         break;
       case 'write':
         this.dirty = true;
@@ -205,25 +215,29 @@ export class Slot {
       case 'exitReady':
         this.o.onExitReady();
         break;
+      default:
+        assertNever(fx);
     }
   }
 
-  /** Send a signal to a child; an in-process logger maps it to its methods instead. */
-  private signal(pid: number, sig: NodeJS.Signals): void {
+  /** The settings for the next start: the service dir's files, or none for an in-process logger. */
+  private readSettings(): Settings {
+    if (this.o.startInProcess !== undefined) return { ...DEFAULT_SETTINGS, inProcess: true };
+    return readSettings(this.o.dir, (m) => this.o.warn(m), !this.o.isLog);
+  }
+
+  /** Call the in-process logger's method the machine chose. */
+  private loggerAction(action: 'stop' | 'reopen' | 'rotate'): void {
     const lg = this.logger;
-    if (lg === null) {
-      kill(pid, sig);
-      return;
-    }
-    // why: the logger runs inside this process: never signal ourselves.
-    if (sig === 'SIGTERM' || sig === 'SIGKILL') void lg.stop().catch((err: unknown) => this.o.warn(`unable to stop the logger: ${errstr(err)}`));
-    else if (sig === 'SIGHUP') lg.reopen();
-    else if (sig === 'SIGALRM') lg.rotate();
+    if (lg === null) return;
+    if (action === 'stop') void lg.stop().catch((err: unknown) => this.o.warn(`unable to stop the logger: ${errstr(err)}`));
+    else if (action === 'reopen') lg.reopen();
+    else lg.rotate();
   }
 
   /** Spawn ./run or ./finish in its own session with exactly fds 0, 1, 2 (and the readiness fd). */
   private spawnChild(what: 'run' | 'finish', args: string[]): void {
-    const settings = what === 'run' ? readSettings(this.o.dir, (m) => this.o.warn(m)) : this.state.settings;
+    const settings = this.state.settings;
     const stdio: StdioOptions = [this.o.stdin, this.o.stdout, 2];
     let notify: [number, number] | null = null;
     if (what === 'run' && settings.notificationFd > 0) {
@@ -244,7 +258,7 @@ export class Slot {
       child = spawn(`./${what}`, args, { cwd: this.o.dir, stdio, env: this.o.env, detached: true });
     } catch (err) {
       closeFds(notify);
-      this.failed(what, err, settings);
+      this.failed(what, err);
       return;
     } finally {
       restoreNofile(raised);
@@ -256,7 +270,7 @@ export class Slot {
       // why: exec errors (ENOENT, EACCES) are reported by an 'error' event on the next tick.
       child.once('error', (err) => {
         closeFds(notify === null ? null : [notify[0]]);
-        this.failed(what, err, settings);
+        this.failed(what, err);
       });
       return;
     }
@@ -269,17 +283,16 @@ export class Slot {
         code,
         signal,
         signum: signal === null ? 0 : (osc.signals[signal] ?? 0),
-        hasFinish: !this.o.isLog && this.hasFinish(),
       });
     });
     this.startTicks = procStat(pid)?.startTicks ?? null;
     if (notify !== null) this.watchReadiness(notify[0]);
-    this.dispatch({ type: 'spawned', what, pid, pgid: pid, settings: what === 'run' ? settings : undefined });
+    this.dispatch({ type: 'spawned', what, pid, pgid: pid });
   }
 
   /** Report a spawn that did not happen. */
-  private failed(what: 'run' | 'finish', err: unknown, settings: Settings): void {
-    this.dispatch({ type: 'spawnFailed', what, error: errstr(err), settings: what === 'run' ? settings : undefined });
+  private failed(what: 'run' | 'finish', err: unknown): void {
+    this.dispatch({ type: 'spawnFailed', what, error: errstr(err) });
   }
 
   /** Start the in-process logger; its pid is the supervisor's own. */
@@ -289,7 +302,7 @@ export class Slot {
     try {
       handle = start();
     } catch (err) {
-      this.dispatch({ type: 'spawnFailed', what: 'run', error: errstr(err), settings: DEFAULT_SETTINGS, label: `log/${SERVICE.logInProcess}` });
+      this.dispatch({ type: 'spawnFailed', what: 'run', error: errstr(err), label: `log/${SERVICE.logInProcess}` });
       return;
     }
     this.logger = handle;
@@ -302,26 +315,14 @@ export class Slot {
         this.loggerEnded(handle, 111);
       },
     );
-    this.dispatch({ type: 'spawned', what: 'run', pid: process.pid, pgid: 0, settings: DEFAULT_SETTINGS });
+    this.dispatch({ type: 'spawned', what: 'run', pid: process.pid, pgid: 0 });
   }
 
   /** The in-process logger finished. */
   private loggerEnded(handle: LoggerHandle, code: number): void {
     if (this.logger !== handle) return;
     this.logger = null;
-    this.dispatch({ type: 'exited', code, signal: null, signum: 0, hasFinish: false });
-  }
-
-  /** runsv tests finish by opening it for reading (not by its x bit). */
-  private hasFinish(): boolean {
-    try {
-      // why: a cheap stat first (no exception object when it is missing, the usual case).
-      if (statSync(join(this.o.dir, SERVICE.finish), { throwIfNoEntry: false }) === undefined) return false;
-      closeSync(openSync(join(this.o.dir, SERVICE.finish), fsc.O_RDONLY | fsc.O_NONBLOCK));
-      return true;
-    } catch {
-      return false;
-    }
+    this.dispatch({ type: 'exited', code, signal: null, signum: 0 });
   }
 
   /** Watch the readiness pipe: the first newline means ready. */
@@ -342,27 +343,16 @@ export class Slot {
     sock.on('error', done);
   }
 
-  /** Run control/<letter> if it exists with the owner's x bit; its exit 0 means handled. */
+  /** Run control/<letter> (the machine knows it exists); report whether it exited 0. */
   private runHook(letter: string): void {
-    const rel = `control/${letter}`;
-    let ok = false;
-    try {
-      const st = statSync(join(this.o.dir, rel), { throwIfNoEntry: false });
-      ok = st !== undefined && (st.mode & fsc.S_IXUSR) !== 0;
-    } catch (err) {
-      if (errCode(err) !== 'ENOENT' && errCode(err) !== 'ENOTDIR') this.o.warn(`unable to stat ${rel}: ${errstr(err)}`);
-    }
-    if (!ok) {
-      this.dispatch({ type: 'hookDone', handled: false });
-      return;
-    }
+    const rel = `${SERVICE.control}/${letter}`;
     let child: ChildProcess;
     const raised = lowerNofile(this.o.nofile);
     try {
       child = spawn(rel, [], { cwd: this.o.dir, stdio: [this.o.stdin, this.o.stdout, 2], env: this.o.env, argv0: rel });
     } catch (err) {
       this.o.warn(`unable to run ${rel}: ${errstr(err)}`);
-      this.dispatch({ type: 'hookDone', handled: false });
+      this.dispatch({ type: 'hookDone', code: null });
       return;
     } finally {
       restoreNofile(raised);
@@ -371,7 +361,7 @@ export class Slot {
     if (pid === undefined) {
       child.once('error', (err) => {
         this.o.warn(`unable to run ${rel}: ${errstr(err)}`);
-        this.dispatch({ type: 'hookDone', handled: false });
+        this.dispatch({ type: 'hookDone', code: null });
       });
       return;
     }
@@ -380,71 +370,31 @@ export class Slot {
     child.once('exit', (code, signal) => {
       this.children.delete(pid);
       if (signal !== null) this.o.warn(`child crashed: ${rel}`);
-      this.dispatch({ type: 'hookDone', handled: code === 0 });
+      // why: "exit 0 = handled" is the machine's rule; the shell reports only the exit code.
+      this.dispatch({ type: 'hookDone', code });
     });
   }
 
-  /** Stop what the service left in its process group: down-signal and CONT now, KILL later. */
-  private cleanGroup(pgid: number, sig: NodeJS.Signals, killAfterMs: number): void {
-    if (this.logger !== null || pidsInGroup(pgid).length === 0) return;
-    kill(-pgid, sig);
-    kill(-pgid, 'SIGCONT');
-    if (killAfterMs <= 0) return;
-    const t = setTimeout(() => {
-      this.cleanups.delete(t);
-      if (pidsInGroup(pgid).length > 0) kill(-pgid, 'SIGKILL');
-      if (this.cleanups.size === 0) for (const w of this.cleanupWaiters.splice(0)) w();
-    }, killAfterMs);
-    this.cleanups.add(t);
-  }
-
-  /** Write status, stat, pid and tsv.json from the state. */
+  /** Write status, stat, pid and tsv.json: the pure projection of the state. */
   private write(): void {
     this.dirty = false;
     const s = this.state;
-    const status = encodeStatus({
-      time: taiFromMs(s.since.wall),
-      pid: s.pid,
-      paused: s.paused,
-      wantUp: s.want === 'up',
-      gotTerm: s.gotTerm,
-      state: s.phase,
-    });
-    const stat = formatStat({ state: s.phase, paused: s.paused, gotTerm: s.gotTerm, want: s.want === 'up' ? 'up' : s.want === 'exit' ? 'exit' : 'down' });
-    const extra: ExtraStatus = { v: 1, supervisor: this.o.supervisorInfo, service: this.extraProcess() };
-    this.o.sdir.writeStatus(status, stat, s.pid, encodeExtraStatus(extra), (m) => this.o.warn(m));
-  }
-
-  /** The tsv.json record of this process. */
-  private extraProcess(): ExtraProcess {
-    const s = this.state;
-    const rec: ExtraProcess = {
-      state: s.phase,
-      want: s.want,
-      pid: s.pid,
-      pidStartTicks: s.pid === 0 ? null : this.startTicks,
-      pgid: this.logger !== null ? 0 : s.pgid,
-      since: s.since.wall,
-      sinceMono: s.since.mono,
-      ready: s.ready,
-      readySinceMono: s.readyMono,
-      lastExit: s.lastExit,
-      restarts: Math.max(0, s.starts - 1),
-      backoff: {
-        failures: s.failures,
-        delayMs: s.restartAt?.delayMs ?? 0,
-        nextStartAt: s.restartAt?.wall ?? null,
-        givenUp: s.givenUp,
-      },
-    };
-    if (this.o.startInProcess !== undefined) rec.inProcess = true;
-    return rec;
+    const files = projectStatus(
+      { ...s, state: s.phase, pidStartTicks: this.startTicks, pgid: this.logger !== null ? 0 : s.pgid, inProcess: this.o.startInProcess !== undefined },
+      this.o.supervisorInfo,
+    );
+    this.o.sdir.writeStatus(files, s.pid, (m) => this.o.warn(m));
   }
 }
 
 /** The current moment on both clocks. */
 function now(): Now {
   return { wall: Date.now(), mono: Number(process.hrtime.bigint()) / 1e6 };
+}
+
+/** The compiler's proof that a switch covers every effect. */
+function assertNever(x: never): never {
+  throw new Error(`unexpected effect ${JSON.stringify(x)}`);
 }
 
 /** process.kill without throwing (the process may be gone already). */
@@ -466,41 +416,5 @@ function closeFds(fds: readonly number[] | null): void {
     } catch {
       // already closed
     }
-  }
-}
-
-/** Descriptors that must stay free below a lowered NOFILE during a spawn: libuv's exec-error
- * pipe, and files the threadpool may open meanwhile for other services. */
-const NOFILE_MARGIN = 32;
-
-/** Put the soft NOFILE back to what the supervisor was started with, for the next spawn
- * (Node raised it at start-up); returns the raised value to restore, or undefined. When this
- * process already uses descriptors up to near that limit (tsvscan with hundreds of services),
- * the limit stays raised and the child inherits it: lowering it would make the spawn itself, and
- * every other service's file operations meanwhile, fail with EMFILE (see docs/tsvscan.md). */
-function lowerNofile(soft: number | undefined): number | undefined {
-  if (soft === undefined) return undefined;
-  try {
-    const cur = getrlimit(RLIMIT.NOFILE);
-    if (cur.soft === soft) return undefined;
-    // why: a new descriptor gets the lowest free number, so opening one tells whether the next
-    // NOFILE_MARGIN descriptors would still fit under the lowered limit.
-    const probe = openSync('/dev/null', fsc.O_RDONLY);
-    closeSync(probe);
-    if (probe + NOFILE_MARGIN >= soft) return undefined;
-    setrlimit(RLIMIT.NOFILE, Math.min(soft, cur.hard), cur.hard);
-    return cur.soft;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Raise the soft NOFILE again after a spawn. */
-function restoreNofile(raised: number | undefined): void {
-  if (raised === undefined) return;
-  try {
-    setrlimit(RLIMIT.NOFILE, raised, getrlimit(RLIMIT.NOFILE).hard);
-  } catch {
-    // keep the lower limit
   }
 }

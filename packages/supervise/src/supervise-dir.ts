@@ -5,7 +5,7 @@ import { closeSync, lstatSync, mkdirSync, openSync, readlinkSync, renameSync, wr
 import { Socket } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { flock, mkfifo } from '@tsv/native';
-import { errCode, errstr, fatalFrom, SERVICE, SUPERVISE } from '@tsv/core';
+import { errCode, errstr, fatalFrom, SERVICE, type StatusFiles, SUPERVISE } from '@tsv/core';
 
 /** How a status write failed (reported by the owner as a warning). */
 export type WarnFn = (message: string) => void;
@@ -111,16 +111,23 @@ export class SuperviseDir {
     }
   }
 
-  /** Write pid (only when it changed), stat, tsv.json and status (20 bytes), each atomically.
-   * status comes last (as in runsv): a reader that saw it change finds the others current. */
-  writeStatus(status: Buffer, stat: string, pid: number, extra: string, warn: WarnFn): void {
+  /** Write the four files of one projection, each atomically (name.new, then rename(2)).
+   *
+   * Why readers never have to reconcile them: each rename replaces a whole file at once, so a
+   * reader sees one version of each file, never a mix; and the order is pid, stat, tsv.json, then
+   * status last (as runsv does: a reader that saw `status` change finds pid and stat at least as
+   * new). tsv.json carries the very 20 bytes of the status it was projected with, so a reader of
+   * tsv.json (tsvctl) takes runit's record from that one file and needs no second read to agree
+   * with; a reader of `status` alone (sv) needs nothing else. Because tsv.json is renamed before
+   * status, it is never older than the status file a reader saw before opening it. */
+  writeStatus(files: StatusFiles, pid: number, warn: WarnFn): void {
     if (pid !== this.lastPid) {
       // why: runsv writes pid only when it changed, and an empty file when there is none.
-      if (this.atomic(SUPERVISE.pid, pid === 0 ? '' : `${pid}\n`, warn)) this.lastPid = pid;
+      if (this.atomic(SUPERVISE.pid, files.pid, warn)) this.lastPid = pid;
     }
-    this.atomic(SUPERVISE.stat, stat, warn);
-    this.atomic(SUPERVISE.extra, extra, warn);
-    this.atomic(SUPERVISE.status, status, warn);
+    this.atomic(SUPERVISE.stat, files.stat, warn);
+    this.atomic(SUPERVISE.extra, files.extra, warn);
+    this.atomic(SUPERVISE.status, files.status, warn);
   }
 
   /** Write name.new then rename it over name; false (after a warning) when that failed. */

@@ -1,7 +1,8 @@
 // Supervisor: runsv for one service directory (spec runit.md 2), hostable many times in one
 // process (tsvscan): no global state, no process-wide signal handlers, no process.exit.
 // It sets up supervise/ (and log/supervise/), holds the log pipe, runs a Slot for the service
-// and one for its logger, and carries out runsv's exit sequence.
+// and one for its logger, and carries out the effects of the exit sequence, whose rules are
+// LIFE_TABLE's (machine.ts).
 import { accessSync, closeSync, statSync, constants as fsc } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENV, errCode, errstr, type ExtraStatus, fatalFrom, SERVICE, ToolError } from '@tsv/core';
@@ -11,6 +12,7 @@ import { SuperviseDir } from './supervise-dir.js';
 import { Slot, type LoggerHandle } from './slot.js';
 import { inProcessLoggerFactory } from './in-process-log.js';
 import { takeOverOrphans } from './takeover.js';
+import { lifeStep, type LifeEffect, type LifeEvent, type LifeState } from './machine.js';
 
 export interface SupervisorOptions {
   /** prefix for diagnostics, e.g. `tsv ./svc` (runsv prints `runsv <dir>: warning: ...`) */
@@ -34,9 +36,7 @@ export class Supervisor {
   private mainDir: SuperviseDir | null = null;
   private logDir: SuperviseDir | null = null;
   private logPipe: [number, number] | null = null;
-  private exiting = false;
-  private finished = false;
-  private started = false;
+  private life: LifeState = 'new';
   private inProcessLog = false;
   private ownSession = -1;
 
@@ -52,26 +52,63 @@ export class Supervisor {
    * previous supervisor, then start run (and the logger). Rejects with a ToolError (exit 111)
    * when it cannot supervise. */
   async start(): Promise<void> {
-    if (this.started) throw new ToolError('already started', 111);
-    this.started = true;
+    if (this.life !== 'new' && this.life !== 'newThenExit') throw new ToolError('already started', 111);
+    this.lifeEvent({ type: 'start' });
     try {
       await this.setUp();
     } catch (err) {
-      this.release();
-      this.finished = true;
-      this.resolveExited();
+      this.lifeEvent({ type: 'setupFailed' });
       throw err instanceof ToolError ? err : fatalFrom('unable to start', err);
     }
+    this.lifeEvent({ type: 'setupDone' });
   }
 
   /** Like `x` / SIGTERM: stop the service, let the logger drain, release everything. */
   shutdown(): Promise<void> {
-    if (this.main !== null && !this.exiting) this.main.controlBytes(Buffer.from('x'));
-    else if (this.main === null && !this.finished) {
-      // why: start() has not finished yet; there is nothing running to stop.
-      this.exiting = true;
-    }
+    this.lifeEvent({ type: 'shutdown' });
     return this.exited;
+  }
+
+  /** Step the exit sequence's table and carry out its effects. */
+  private lifeEvent(ev: LifeEvent): void {
+    const r = lifeStep(this.life, ev);
+    this.life = r.state;
+    for (const fx of r.effects) this.lifeEffect(fx);
+  }
+
+  /** Carry out one effect of the exit sequence. */
+  private lifeEffect(fx: LifeEffect): void {
+    switch (fx) {
+      case 'setUp':
+        // why: start() runs setUp itself (it is async and its error is start()'s rejection).
+        break;
+      case 'boot':
+      case 'bootAndExit':
+        // why: runsv's loop starts the logger before the service.
+        this.log?.boot();
+        if (fx === 'boot') this.main?.boot();
+        else this.main?.controlBytes(Buffer.from('x'));
+        break;
+      case 'sendX':
+        this.main?.controlBytes(Buffer.from('x'));
+        break;
+      case 'ignoreControl':
+        this.main?.ignoreControl();
+        this.log?.ignoreControl();
+        break;
+      case 'drainLog':
+        this.log?.exitLog();
+        // why: closing both ends gives the logger (log/run, or the in-process one, which reads
+        // its own open file description of the pipe) EOF once the service's processes are gone.
+        this.closeLogPipe();
+        break;
+      case 'release':
+        this.release();
+        this.resolveExited();
+        break;
+      default:
+        assertNever(fx);
+    }
   }
 
   /** True if pid is a process this supervisor spawned and libuv waits for. */
@@ -167,7 +204,7 @@ export class Supervisor {
       nofile,
       warn: (m) => this.warn(m),
       supervisorInfo,
-      onExitReady: () => this.mainDown(),
+      onExitReady: () => this.lifeEvent({ type: 'mainDown', hasLog: this.log !== null }),
     });
     this.mainDir.openControl(
       (chunk) => main.controlBytes(chunk),
@@ -189,7 +226,7 @@ export class Supervisor {
         nofile,
         warn: (m) => this.warn(m),
         supervisorInfo,
-        onExitReady: () => this.logDown(),
+        onExitReady: () => this.lifeEvent({ type: 'logDown' }),
         startInProcess,
       });
       this.logDir.openControl(
@@ -200,12 +237,6 @@ export class Supervisor {
       this.logDir.openOk();
       this.log = logSlot;
     }
-    // why: runsv's loop starts the logger before the service.
-    this.log?.boot();
-    if (this.exiting) {
-      this.exiting = false;
-      main.controlBytes(Buffer.from('x'));
-    } else main.boot();
   }
 
   /** Take log/supervise/lock; runsv blocks in flock, we retry without blocking the loop. */
@@ -224,27 +255,6 @@ export class Supervisor {
     }
   }
 
-  /** The service is down with want exit: let the logger drain (runit.md 2.2 step 7). */
-  private mainDown(): void {
-    if (this.exiting) return;
-    this.exiting = true;
-    this.main?.ignoreControl();
-    this.log?.ignoreControl();
-    if (this.log === null) {
-      void this.finish();
-      return;
-    }
-    this.log.exitLog();
-    // why: closing both ends gives the logger (log/run, or the in-process one, which reads its
-    // own open file description of the pipe) EOF once the service's processes are gone.
-    this.closeLogPipe();
-  }
-
-  /** The logger is down with want exit. */
-  private logDown(): void {
-    if (this.exiting) void this.finish();
-  }
-
   /** Close both ends of the log pipe. */
   private closeLogPipe(): void {
     if (this.logPipe === null) return;
@@ -256,16 +266,6 @@ export class Supervisor {
       }
     }
     this.logPipe = null;
-  }
-
-  /** Everything is down: wait for leftover groups, release all, resolve exited. */
-  private async finish(): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
-    await this.main?.cleanupsDone();
-    await this.log?.cleanupsDone();
-    this.release();
-    this.resolveExited();
   }
 
   /** Close every fd and timer this supervisor holds (the locks go with their fds). */
@@ -286,4 +286,9 @@ function exists(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The compiler's proof that a switch covers every effect. */
+function assertNever(x: never): never {
+  throw new Error(`unexpected effect ${String(x)}`);
 }

@@ -3,11 +3,14 @@
 // crash, OOM), so that exactly one instance of the service runs afterwards and the old logger
 // loses no line. We stop and restart rather than adopt: a process cannot wait() on a non-child,
 // cannot get at the old log pipe (it died with the old supervisor), and cannot learn an orphan's
-// exit status; see docs/tsvscan.md ("Takeover").
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// exit status; see docs/tsvscan.md ("Takeover"). What is done to each orphan, and when, is
+// ORPHAN_TABLE's (machine.ts); this file finds the orphans in /proc, sends the signals after
+// checking their identity again, and polls /proc for them to be gone.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeExtraStatus, errstr, SERVICE, SUPERVISE, ToolError } from '@tsv/core';
-import { isSameLiveProcess, procStat } from '@tsv/os';
+import { decodeExtraStatus, decodeStatus, errstr, SERVICE, SUPERVISE, ToolError } from '@tsv/core';
+import { isSameLiveProcess, pidsInGroup, procStat } from '@tsv/os';
+import { orphanStep, type Orphan as OrphanMachine, type OrphanEventType } from './machine.js';
 
 /** Timing of a takeover (ms); every field has a default. */
 export interface TakeoverTimes {
@@ -25,14 +28,14 @@ const DEFAULT_KILL_MS = 7000;
 const DEFAULT_LOG_DRAIN_MS = 5000;
 const DEFAULT_GIVE_UP_MS = 5000;
 /** USER_HZ, the unit of /proc/PID/stat start times: 100 on every mainstream Linux architecture
- * (Node cannot call sysconf(_SC_CLK_TCK)). Only the pid-file rule below depends on it. */
+ * (Node cannot call sysconf(_SC_CLK_TCK)). Only the status-time rule below depends on it. */
 const CLOCK_TICKS_PER_S = 100;
-/** Slack of the pid-file rule: /proc/stat's btime is whole seconds, and the wall clock may have
- * been slewed since the process started. */
+/** Slack of the status-time rule: /proc/stat's btime is whole seconds, the wall clock may have
+ * been slewed since the process started, and a supervisor stamps the status just after fork. */
 const START_SLACK_MS = 2000;
 
 /** A process left behind by a dead supervisor, identified beyond doubt. */
-interface Orphan {
+interface Found {
   pid: number;
   /** /proc start time: with pid, the identity checked before every signal */
   startTicks: number;
@@ -51,19 +54,64 @@ export async function takeOverOrphans(dir: string, warn: (line: string) => void,
   const services = findOrphans(dir, './run');
   const loggers = findOrphans(join(dir, SERVICE.log), 'log/./run');
   if (services.length === 0 && loggers.length === 0) return;
-  const killMs = times.serviceKillMs ?? timeoutKillMs(dir);
-  const giveUpMs = times.giveUpMs ?? DEFAULT_GIVE_UP_MS;
+  const base = {
+    killMs: times.serviceKillMs ?? timeoutKillMs(dir),
+    drainMs: times.logDrainMs ?? DEFAULT_LOG_DRAIN_MS,
+    logKillMs: times.logKillMs ?? DEFAULT_KILL_MS,
+    giveUpMs: times.giveUpMs ?? DEFAULT_GIVE_UP_MS,
+  };
   // why: the service first, the logger after it, so the logger reads every line the service
-  // wrote; the old log pipe's write side closes once the service and its group are gone.
-  await Promise.all(services.map((o) => stopOrphan(o, killMs, giveUpMs, warn)));
-  await Promise.all(loggers.map((o) => drainLogger(o, times, giveUpMs, warn)));
+  // wrote; the old log pipe's write side closes once the service and its group are gone. And
+  // the new logger starts only after the old one is gone (it may hold its log dir's lock).
+  await Promise.all(services.map((o) => runOrphan(o, { ...base, state: 'found', pid: o.pid, label: o.label, isLog: false }, warn)));
+  await Promise.all(loggers.map((o) => runOrphan(o, { ...base, state: 'found', pid: o.pid, label: o.label, isLog: true }, warn)));
+}
+
+/** Drive one orphan's table to gone (resolves) or stuck (a ToolError): carry out its effects,
+ * and poll /proc until it is gone or its deadline passes. */
+async function runOrphan(o: Found, m0: OrphanMachine, warn: (line: string) => void): Promise<void> {
+  let m = m0;
+  let deadline = Infinity;
+  let ev: OrphanEventType = 'begin';
+  for (;;) {
+    const r = orphanStep(m, ev);
+    m = r.orphan;
+    for (const fx of r.effects) {
+      switch (fx.type) {
+        case 'signal':
+          signalOrphan(o, fx.signal);
+          break;
+        case 'deadline':
+          deadline = Date.now() + fx.ms;
+          break;
+        case 'warn':
+          warn(fx.message);
+          break;
+        case 'done':
+          return;
+        case 'fail':
+          throw new ToolError(fx.message, 111);
+        default:
+          assertNever(fx);
+      }
+    }
+    ev = (await waitUntil(() => orphanGone(o), deadline - Date.now())) ? 'gone' : 'deadline';
+  }
+}
+
+/** The compiler's proof that a switch covers every effect. */
+function assertNever(x: never): never {
+  throw new Error(`unexpected effect ${JSON.stringify(x)}`);
 }
 
 /** The orphans of one (service or log) directory: the process supervise/tsv.json names when its
- * pid and start time still match, and the one supervise/pid names when the pid-file rule holds. */
-function findOrphans(dir: string, label: string): Orphan[] {
+ * pid and start time still match, and the one supervise/pid names when its start time is that
+ * recorded in supervise/status. Neither rule looks at the process's cwd: most real daemons
+ * chdir (cron to /var/spool/cron, redis to /var/lib/redis, multilog and svlogd into their log
+ * directories), and a chdir cannot change a process's pid or start time. */
+function findOrphans(dir: string, label: string): Found[] {
   const sup = join(dir, SERVICE.supervise);
-  const out: Orphan[] = [];
+  const out: Found[] = [];
   const extra = readExtra(sup);
   if (extra !== undefined) {
     const st = procStat(extra.pid);
@@ -72,10 +120,13 @@ function findOrphans(dir: string, label: string): Orphan[] {
       out.push({ pid: st.pid, startTicks: st.startTicks, pgid: st.pgrp === st.pid ? st.pid : 0, label });
     }
   }
-  const pf = readPidFile(sup);
-  if (pf !== undefined && !out.some((o) => o.pid === pf.pid)) {
-    const st = procStat(pf.pid);
-    if (st !== undefined && live(st.state) && st.pid !== process.pid && cwdIs(st.pid, dir) && startedBefore(st.startTicks, pf.mtimeMs)) {
+  const pid = readPidFile(sup);
+  if (pid !== undefined && !out.some((o) => o.pid === pid)) {
+    const st = procStat(pid);
+    const startMs = readStatusStart(sup, pid);
+    // why: a tsv.json that names this pid with another start time has already said it is not ours.
+    const contradicted = extra !== undefined && extra.pid === pid;
+    if (st !== undefined && live(st.state) && st.pid !== process.pid && !contradicted && startMs !== undefined && startedAt(st.startTicks, startMs)) {
       out.push({ pid: st.pid, startTicks: st.startTicks, pgid: st.pgrp === st.pid ? st.pid : 0, label });
     }
   }
@@ -100,40 +151,38 @@ function readExtra(sup: string): { pid: number; startTicks: number } | undefined
   return { pid: x.pid, startTicks: x.pidStartTicks };
 }
 
-/** The pid in supervise/pid (runit writes it on every pid change) and the file's mtime. */
-function readPidFile(sup: string): { pid: number; mtimeMs: number } | undefined {
-  const path = join(sup, SUPERVISE.pid);
+/** The pid in supervise/pid (runit writes it on every pid change). */
+function readPidFile(sup: string): number | undefined {
   try {
-    const text = readFileSync(path, 'utf8').trim();
+    const text = readFileSync(join(sup, SUPERVISE.pid), 'utf8').trim();
     const pid = Number(text);
-    if (text === '' || !Number.isInteger(pid) || pid <= 0) return undefined;
-    return { pid, mtimeMs: statSync(path).mtimeMs };
+    return text === '' || !Number.isInteger(pid) || pid <= 0 ? undefined : pid;
   } catch {
     return undefined;
   }
 }
 
-/** Is the current directory of pid the directory dir (same device and inode)? A service's run
- * (and log/run) starts in its directory; a process of another user we may not inspect is not
- * ours. */
-function cwdIs(pid: number, dir: string): boolean {
+/** The start (wall-clock ms) supervise/status records for pid: its TAI64N (bytes 0-11), when
+ * the record is in state run or finish with that pid (bytes 12-15, byte 19). runsv, runit's
+ * runsv and tsv set that time when they fork the process, so it is the process's start. */
+function readStatusStart(sup: string, pid: number): number | undefined {
+  let rec;
   try {
-    const a = statSync(`/proc/${pid}/cwd`);
-    const b = statSync(dir);
-    return a.dev === b.dev && a.ino === b.ino;
+    rec = decodeStatus(readFileSync(join(sup, SUPERVISE.status)));
   } catch {
-    return false;
+    return undefined;
   }
+  if (rec === undefined || rec.pid !== pid || rec.state === 'down') return undefined;
+  return rec.time.seconds * 1000 + Math.floor(rec.time.nanos / 1e6);
 }
 
-/** Did a process with these start ticks start before the pid file was written (within the slack)?
- * A supervisor writes supervise/pid after it spawned the process; a recycled pid belongs to a
- * process started after the original died, hence after the write. */
-function startedBefore(startTicks: number, mtimeMs: number): boolean {
+/** Did a process with these start ticks start at startMs (within the slack)? A recycled pid
+ * belongs to a process started after the original died, hence well after the recorded start. */
+function startedAt(startTicks: number, startMs: number): boolean {
   const btime = bootTimeS();
   if (btime === undefined) return false;
-  const startMs = (btime + startTicks / CLOCK_TICKS_PER_S) * 1000;
-  return startMs <= mtimeMs + START_SLACK_MS;
+  const procMs = (btime + startTicks / CLOCK_TICKS_PER_S) * 1000;
+  return Math.abs(procMs - startMs) <= START_SLACK_MS;
 }
 
 /** Boot time in wall-clock seconds (/proc/stat btime). */
@@ -157,47 +206,27 @@ function timeoutKillMs(dir: string): number {
 }
 
 /** Is the orphan itself still the same live process? */
-function orphanAlive(o: Orphan): boolean {
+function orphanAlive(o: Found): boolean {
   return isSameLiveProcess(o.pid, o.startTicks);
 }
 
 /** Are the orphan and every member of the group it led gone? (The group is looked at only once
  * the leader is gone.) */
-function orphanGone(o: Orphan): boolean {
+function orphanGone(o: Found): boolean {
   if (orphanAlive(o)) return false;
   return o.pgid === 0 || !groupHasMembers(o.pgid);
 }
 
-/** Live pids per process group from one /proc scan, shared for GROUP_SNAPSHOT_MS by every
- * takeover in progress: tsvscan restarting after a SIGKILL takes over hundreds of services at
- * once, and a /proc scan per service per poll would cost O(services x processes). */
-let groupSnapshot: { at: number; members: Map<number, number> } | undefined;
-const GROUP_SNAPSHOT_MS = 50;
-
-/** Has process group pgid a live member (per a /proc scan at most GROUP_SNAPSHOT_MS old)? */
+/** Has process group pgid a live member? The kernel is asked first (pidsInGroup: one kill(2)
+ * when the group is empty); /proc is scanned only for a group with a member (zombies do not
+ * count), so hundreds of takeovers at once cost no scan per service per poll. */
 function groupHasMembers(pgid: number): boolean {
-  const now = Date.now();
-  if (groupSnapshot === undefined || now - groupSnapshot.at > GROUP_SNAPSHOT_MS) {
-    const members = new Map<number, number>();
-    let names: string[] = [];
-    try {
-      names = readdirSync('/proc');
-    } catch {
-      // no /proc: nothing to count
-    }
-    for (const n of names) {
-      if (n.charCodeAt(0) < 48 || n.charCodeAt(0) > 57) continue;
-      const st = procStat(Number(n));
-      if (st !== undefined && live(st.state)) members.set(st.pgrp, (members.get(st.pgrp) ?? 0) + 1);
-    }
-    groupSnapshot = { at: Date.now(), members };
-  }
-  return (groupSnapshot.members.get(pgid) ?? 0) > 0;
+  return pidsInGroup(pgid).length > 0;
 }
 
 /** Send sig to the orphan (after checking its identity again) and to its process group while
  * that group has members. EPERM means we cannot stop it: a ToolError. */
-function signalOrphan(o: Orphan, sig: NodeJS.Signals): void {
+function signalOrphan(o: Found, sig: NodeJS.Signals): void {
   const targets: number[] = [];
   const leaderAlive = orphanAlive(o);
   if (leaderAlive) targets.push(o.pid);
@@ -225,33 +254,4 @@ async function waitUntil(cond: () => boolean, ms: number): Promise<boolean> {
     await new Promise((r) => setTimeout(r, Math.min(step, Math.max(1, deadline - Date.now()))));
     step = Math.min(100, step * 2);
   }
-}
-
-/** TERM + CONT the orphan and its group, SIGKILL after killMs, give up after giveUpMs more. */
-async function stopOrphan(o: Orphan, killMs: number, giveUpMs: number, warn: (line: string) => void): Promise<void> {
-  warn(`taking over: stopping ${o.label} (pid ${o.pid}) left running by a dead supervisor`);
-  signalOrphan(o, 'SIGTERM');
-  signalOrphan(o, 'SIGCONT');
-  if (await waitUntil(() => orphanGone(o), killMs)) return;
-  await killOrGiveUp(o, giveUpMs, warn);
-}
-
-/** SIGKILL the orphan (and group); throw when it is still there after giveUpMs. */
-async function killOrGiveUp(o: Orphan, giveUpMs: number, warn: (line: string) => void): Promise<void> {
-  warn(`taking over: ${o.label} (pid ${o.pid}) did not stop: sending SIGKILL`);
-  signalOrphan(o, 'SIGKILL');
-  signalOrphan(o, 'SIGCONT');
-  if (await waitUntil(() => orphanGone(o), giveUpMs)) return;
-  throw new ToolError(`unable to stop ${o.label} (pid ${o.pid}) left running by a dead supervisor: still alive after SIGKILL`, 111);
-}
-
-/** Let the old logger read the pipe to EOF and exit by itself; TERM + CONT it after the drain
- * deadline, SIGKILL it after logKillMs more. */
-async function drainLogger(o: Orphan, times: TakeoverTimes, giveUpMs: number, warn: (line: string) => void): Promise<void> {
-  if (await waitUntil(() => orphanGone(o), times.logDrainMs ?? DEFAULT_LOG_DRAIN_MS)) return;
-  warn(`taking over: logger ${o.label} (pid ${o.pid}) left by a dead supervisor did not exit at end of input: sending SIGTERM`);
-  signalOrphan(o, 'SIGTERM');
-  signalOrphan(o, 'SIGCONT');
-  if (await waitUntil(() => orphanGone(o), times.logKillMs ?? DEFAULT_KILL_MS)) return;
-  await killOrGiveUp(o, giveUpMs, warn);
 }

@@ -1,10 +1,9 @@
 // chpst (runit 2.1.2 plus 2.2.0's -C): parse with getopt, then apply in runit's fixed order.
-import { EXIT, fatalFrom, type ToolError } from '@tsv/core';
+import { EXIT, fatalFrom, getopt, type ToolError, usage } from '@tsv/core';
 import { chroot, RLIMIT, setsid } from '@tsv/native';
 import { lookupUidGids, switchUser } from '../account.js';
 import { applyEnvChanges, envPath, readEnvDir } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
-import { getopt, usage } from '../getopt.js';
 import { parseLimit, queueOption, MEM_RESOURCES, type LimitValue } from '../limits.js';
 import { RUNIT_LOCK, takeLock } from '../lock.js';
 import type { ChainState } from '../state.js';

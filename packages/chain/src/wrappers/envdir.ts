@@ -2,8 +2,7 @@
 import { applyEnvChanges, envPath, readEnvDir } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
 import type { ChainState } from '../state.js';
-import { usage } from '../getopt.js';
-import { EXIT } from '@tsv/core';
+import { EXIT, usage } from '@tsv/core';
 
 /** envdir's usage line for a program run as name. */
 export function envdirUsageText(name: string): string {

@@ -1,10 +1,9 @@
 // pgrphack (daemontools 0.76): pgrphack child.
 import { setsid } from '@tsv/native';
-import { EXIT } from '@tsv/core';
+import { EXIT, usage } from '@tsv/core';
 import { envPath } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
 import type { ChainState } from '../state.js';
-import { usage } from '../getopt.js';
 
 /** pgrphack's usage line for a program run as name. */
 export function pgrphackUsageText(name: string): string {

@@ -1,10 +1,9 @@
 // setlock (daemontools 0.76): setlock [-nNxX] file child. Default waits (-N); -n fails fast;
 // -x turns a failure to open or lock into a silent exit 0. (runit's chpst-as-setlock inverts
 // -n/-N; we do not copy that quirk.)
-import { EXIT, type ToolError } from '@tsv/core';
+import { EXIT, getopt, type ToolError, usage } from '@tsv/core';
 import { envPath } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
-import { getopt, usage } from '../getopt.js';
 import { DJB_LOCK, takeLock } from '../lock.js';
 import type { ChainState } from '../state.js';
 

@@ -3,8 +3,7 @@ import { lookupAccount, switchUser } from '../account.js';
 import { envPath } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
 import type { ChainState } from '../state.js';
-import { usage } from '../getopt.js';
-import { EXIT } from '@tsv/core';
+import { EXIT, usage } from '@tsv/core';
 
 /** The usage line of setuidgid or envuidgid (prog) for a program run as name. */
 export function accountUsageText(name: string): string {

@@ -1,9 +1,8 @@
 // softlimit (daemontools 0.76): softlimit [-acdflmoprst n] child.
-import { EXIT, type ToolError } from '@tsv/core';
+import { EXIT, getopt, type ToolError, usage } from '@tsv/core';
 import { RLIMIT } from '@tsv/native';
 import { envPath } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
-import { getopt, usage } from '../getopt.js';
 import { MEM_RESOURCES, parseLimit, queueOption, type LimitValue } from '../limits.js';
 import type { ChainState } from '../state.js';
 
