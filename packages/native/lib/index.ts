@@ -33,6 +33,23 @@ export interface Reaped {
 
 /** An edge watcher made by watchEdges (opaque). */
 export type EdgeWatch = { readonly __edgeWatch: unique symbol };
+/** An exited child seen by waitidPeek, not reaped. */
+export interface Peeked {
+  pid: number;
+  code: number | null;
+  signal: number | null;
+}
+
+/** Options of spawn: setsid (the child leads a new session and group), nofile (the soft
+ * RLIMIT_NOFILE the child gets, clamped to the hard limit), shell (on ENOEXEC, a script without
+ * "#!", run it with /bin/sh as execvp does), fork (use fork() rather than
+ * clone(CLONE_VM|CLONE_VFORK): only for measuring). */
+export interface SpawnFlags {
+  setsid?: boolean;
+  nofile?: number;
+  shell?: boolean;
+  fork?: boolean;
+}
 
 interface Addon {
   execve(path: string, argv: string[], envp: string[], keepFds: number[]): never;
@@ -54,6 +71,8 @@ interface Addon {
   pipeSize(fd: number, size: number): number;
   watchEdges(fd: number, cb: (hup: boolean) => void): EdgeWatch;
   unwatchEdges(h: EdgeWatch): void;
+  spawn(path: string, argv: string[], envp: string[], cwd: string | null, fds: number[], flags: SpawnFlags): number;
+  waitidPeek(): Peeked | null;
   RLIMIT: RlimitResources;
 }
 
@@ -91,6 +110,13 @@ export const dup2: (oldFd: number, newFd: number) => number = addon.dup2;
 export const setChildSubreaper: (on: boolean) => void = addon.setChildSubreaper;
 /** waitpid(2); null when nohang and nothing has exited. Never wait on a pid libuv spawned. */
 export const waitpid: (pid: number, nohang: boolean) => Reaped | null = addon.waitpid;
+/** Start path (no PATH search) as a child: fds[i] becomes its fd i (-1: closed), every other fd
+ * stays close-on-exec, signal dispositions default and the mask empty. Returns its pid once it
+ * has exec'd; set-up and exec failures throw here (syscall 'execve', 'chdir' or 'spawn'), the
+ * failed child already reaped. Reap it with waitpid, never through libuv. */
+export const spawn: (path: string, argv: string[], envp: string[], cwd: string | null, fds: number[], flags: SpawnFlags) => number = addon.spawn;
+/** waitid(P_ALL, WEXITED|WNOHANG|WNOWAIT): one exited child, left a zombie; null when none. */
+export const waitidPeek: () => Peeked | null = addon.waitidPeek;
 /** Resource numbers. */
 export const RLIMIT: RlimitResources = addon.RLIMIT;
 /** tee(2), non-blocking: copy up to len bytes from the head of pipe inFd into pipe outFd without

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -391,6 +392,299 @@ static napi_value Waitpid(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* ---- spawn: fork/exec without libuv, for a reaper that is O(1) per exit ---- */
+
+/* Steps of the child's set-up, to name the one that failed. */
+enum { STEP_DUP = 1, STEP_SETSID, STEP_CHDIR, STEP_RLIMIT, STEP_EXEC };
+
+/* What the child reports on the error pipe when a step fails. */
+struct spawn_err {
+  int step;
+  int err;
+};
+
+/* Everything the child needs, prepared (allocated) by the parent before the fork: the child
+ * calls nothing that allocates or takes a lock, only async-signal-safe syscall wrappers. */
+struct spawn_args {
+  const char *path;
+  char **argv;
+  char **envp;
+  const char *cwd; /* NULL: stay */
+  const int *fds;  /* fds[i] becomes fd i; -1: closed */
+  int *tmp;        /* scratch, nfds entries */
+  int nfds;
+  int errfd;       /* write end of the CLOEXEC error pipe */
+  int setsid;
+  int set_nofile;
+  char **sh_argv;  /* NULL, or { "/bin/sh", path, argv[1..], NULL } for the ENOEXEC fallback */
+  struct rlimit nofile;
+};
+
+/* Report a failed step on the error pipe and exit 127 (the child never returns). */
+static void child_fail(int errfd, int step, int e) {
+  struct spawn_err rec = { step, e };
+  ssize_t w;
+  do w = write(errfd, &rec, sizeof rec); while (w < 0 && errno == EINTR);
+  _exit(127);
+}
+
+/* The child's side, between fork (or clone(CLONE_VM|CLONE_VFORK)) and execve. Runs with every
+ * signal blocked (the parent blocked them), so no handler of Node's runs here; with CLONE_VM it
+ * shares the parent's memory, so it writes nothing but its own scratch array and errno. */
+static int child_main(void *arg) {
+  const struct spawn_args *a = arg;
+  int n = a->nfds;
+  int errfd = a->errfd;
+  /* why: the error pipe and every source fd are first copied to numbers >= n, so that putting
+   * fds[i] on i can never overwrite a source or the pipe still needed (fds = [1, 0] swaps). The
+   * copies are close-on-exec: they vanish at execve, and nothing else is closed explicitly
+   * (Node opens everything close-on-exec, as libuv relies on too). */
+  if (errfd < n) {
+    errfd = fcntl(errfd, F_DUPFD_CLOEXEC, n);
+    if (errfd < 0) _exit(127);
+  }
+  for (int i = 0; i < n; i++) {
+    a->tmp[i] = -1;
+    if (a->fds[i] < 0) continue;
+    a->tmp[i] = fcntl(a->fds[i], F_DUPFD_CLOEXEC, n);
+    if (a->tmp[i] < 0) child_fail(errfd, STEP_DUP, errno);
+  }
+  for (int i = 0; i < n; i++) {
+    if (a->tmp[i] < 0) {
+      close(i);
+      continue;
+    }
+    /* why: dup2 makes the copy inheritable (no FD_CLOEXEC on i). */
+    if (dup2(a->tmp[i], i) < 0) child_fail(errfd, STEP_DUP, errno);
+    if (i <= 2) {
+      /* why: libuv makes stdio pipes and TTYs non-blocking and O_NONBLOCK lives in the open
+       * file description; a program expects blocking stdio (libuv's child set-up does this). */
+      int fl = fcntl(i, F_GETFL);
+      if (fl >= 0 && (fl & O_NONBLOCK)) fcntl(i, F_SETFL, fl & ~O_NONBLOCK);
+    }
+  }
+  if (a->setsid && setsid() < 0) child_fail(errfd, STEP_SETSID, errno);
+  if (a->cwd != NULL && chdir(a->cwd) < 0) child_fail(errfd, STEP_CHDIR, errno);
+  /* why: after the dups, so the copies above n may exceed the lowered limit: setrlimit does
+   * not touch open fds, and the child's own limit is separate from the parent's (no
+   * CLONE_THREAD), so the supervisor never runs with a lowered limit, not even for a moment. */
+  if (a->set_nofile && setrlimit(RLIMIT_NOFILE, &a->nofile) < 0) child_fail(errfd, STEP_RLIMIT, errno);
+  /* why: ignored signals stay ignored across execve (Node ignores SIGPIPE); handled ones would
+   * run Node's handler in this child if delivered before execve. Every disposition goes back to
+   * default first, then the mask (inherited, and all blocked by the parent) is emptied. */
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; s++) {
+    if (s == SIGKILL || s == SIGSTOP) continue;
+    sigaction(s, &dfl, NULL); /* EINVAL for glibc's reserved 32/33: harmless */
+  }
+  sigset_t empty;
+  sigemptyset(&empty);
+  sigprocmask(SIG_SETMASK, &empty, NULL);
+  execve(a->path, a->argv, a->envp);
+  /* why: a script without "#!" fails with ENOEXEC; execvp (so child_process, through libuv)
+   * then runs it with /bin/sh, and run scripts written for that must keep working. */
+  if (errno == ENOEXEC && a->sh_argv != NULL) {
+    execve("/bin/sh", a->sh_argv, a->envp);
+    errno = ENOEXEC;
+  }
+  child_fail(errfd, STEP_EXEC, errno);
+  return 127;
+}
+
+/* Read an optional boolean property of obj. */
+static bool prop_bool(napi_env env, napi_value obj, const char *name) {
+  bool has = false, v = false;
+  if (napi_has_named_property(env, obj, name, &has) != napi_ok || !has) return false;
+  napi_value p;
+  napi_get_named_property(env, obj, name, &p);
+  napi_coerce_to_bool(env, p, &p);
+  napi_get_value_bool(env, p, &v);
+  return v;
+}
+
+/* Read an optional number property of obj into *out; false when absent or not a number. */
+static bool prop_num(napi_env env, napi_value obj, const char *name, double *out) {
+  bool has = false;
+  if (napi_has_named_property(env, obj, name, &has) != napi_ok || !has) return false;
+  napi_value p;
+  napi_valuetype t;
+  napi_get_named_property(env, obj, name, &p);
+  napi_typeof(env, p, &t);
+  if (t != napi_number) return false;
+  napi_get_value_double(env, p, out);
+  return true;
+}
+
+#define SPAWN_STACK (64 * 1024)
+
+/* spawn(path, argv, envp, cwd, fds, flags) -> pid. flags: { setsid, nofile (soft limit to put
+ * back in the child), shell (on ENOEXEC run path with /bin/sh, as execvp does), fork (use
+ * fork(), not clone(CLONE_VM|CLONE_VFORK): for measuring) }.
+ * Exec and set-up failures are thrown here, synchronously, after the child is reaped. */
+static napi_value Spawn(napi_env env, napi_callback_info info) {
+  napi_value a[6];
+  if (get_args(env, info, a, 6) < 6) return throw_type(env, "spawn(path, argv, envp, cwd, fds, flags)");
+  struct spawn_args sa;
+  memset(&sa, 0, sizeof sa);
+  char *path = arg_str(env, a[0]);
+  if (path == NULL) return NULL;
+  char **argv = arg_strv(env, a[1]);
+  char **envp = argv ? arg_strv(env, a[2]) : NULL;
+  char *cwd = NULL;
+  int *fds = NULL, *tmp = NULL;
+  napi_value result = NULL;
+  napi_valuetype ct;
+  bool is_arr = false;
+  if (argv == NULL || envp == NULL) goto out;
+  napi_typeof(env, a[3], &ct);
+  if (ct == napi_string) {
+    cwd = arg_str(env, a[3]);
+    if (cwd == NULL) goto out;
+  } else if (ct != napi_null && ct != napi_undefined) {
+    throw_type(env, "cwd must be a string or null");
+    goto out;
+  }
+  napi_is_array(env, a[4], &is_arr);
+  if (!is_arr) { throw_type(env, "fds must be an array of numbers"); goto out; }
+  uint32_t n = 0;
+  napi_get_array_length(env, a[4], &n);
+  fds = calloc(n + 1, sizeof(int));
+  tmp = calloc(n + 1, sizeof(int));
+  if (fds == NULL || tmp == NULL) { throw_errno(env, ENOMEM, "malloc", NULL); goto out; }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    int32_t fd = -1;
+    napi_get_element(env, a[4], i, &e);
+    if (napi_get_value_int32(env, e, &fd) != napi_ok) { throw_type(env, "fds must be an array of numbers"); goto out; }
+    fds[i] = fd < 0 ? -1 : fd;
+  }
+  napi_valuetype ft;
+  napi_typeof(env, a[5], &ft);
+  bool use_fork = false;
+  if (ft == napi_object) {
+    sa.setsid = prop_bool(env, a[5], "setsid");
+    use_fork = prop_bool(env, a[5], "fork");
+    if (prop_bool(env, a[5], "shell")) {
+      size_t argc = 0;
+      while (argv[argc] != NULL) argc++;
+      /* the vector borrows path and argv's strings: only the array itself is freed */
+      sa.sh_argv = calloc(argc + 2, sizeof(char *));
+      if (sa.sh_argv == NULL) { throw_errno(env, ENOMEM, "malloc", NULL); goto out; }
+      sa.sh_argv[0] = (char *)"/bin/sh";
+      sa.sh_argv[1] = path;
+      for (size_t i = 1; i < argc; i++) sa.sh_argv[i + 1] = argv[i];
+    }
+    double soft;
+    if (prop_num(env, a[5], "nofile", &soft) && soft >= 0) {
+      struct rlimit cur;
+      if (getrlimit(RLIMIT_NOFILE, &cur) == 0) {
+        rlim_t s = soft >= 18446744073709551615.0 ? RLIM_INFINITY : (rlim_t)soft;
+        /* why: clamped to the hard limit, as restoreNofile does: an unprivileged child cannot
+         * raise it, and the soft limit may not exceed it. */
+        if (cur.rlim_max != RLIM_INFINITY && (s == RLIM_INFINITY || s > cur.rlim_max)) s = cur.rlim_max;
+        sa.set_nofile = 1;
+        sa.nofile.rlim_cur = s;
+        sa.nofile.rlim_max = cur.rlim_max;
+      }
+    }
+  }
+  int ep[2];
+  if (pipe2(ep, O_CLOEXEC) < 0) { throw_errno(env, errno, "pipe2", NULL); goto out; }
+  sa.path = path;
+  sa.argv = argv;
+  sa.envp = envp;
+  sa.cwd = cwd;
+  sa.fds = fds;
+  sa.tmp = tmp;
+  sa.nfds = (int)n;
+  sa.errfd = ep[1];
+  /* why: every signal blocked from before the fork until the child's execve: a handler of
+   * Node's (libuv writes to its signal pipe) must not run in the child, and with CLONE_VM it
+   * would run on the parent's memory. The child empties the mask once the dispositions are
+   * back to default. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid;
+  if (use_fork) {
+    pid = fork();
+    if (pid == 0) child_main(&sa);
+  } else {
+    /* why: clone(CLONE_VM|CLONE_VFORK) (what glibc's posix_spawn does) copies no page tables:
+     * fork's cost grows with the parent's memory (a Node process maps hundreds of MiB), vfork's
+     * does not. The child runs on its own stack, one buffer per thread allocated once: the
+     * calling thread is suspended until the child has exec'd or exited, so no two children
+     * ever use it at once. SIGCHLD as the exit signal makes it an ordinary child for waitpid
+     * and waitid (any other needs __WCLONE). */
+    static _Thread_local char *stack = NULL;
+    if (stack == NULL) stack = malloc(SPAWN_STACK);
+    if (stack == NULL) {
+      pid = -1;
+      errno = ENOMEM;
+    } else {
+      /* the stack grows down on every Linux architecture Node runs on (not hppa) */
+      pid = clone(child_main, stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &sa);
+    }
+  }
+  int fork_err = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  close(ep[1]);
+  if (pid < 0) {
+    close(ep[0]);
+    throw_errno(env, fork_err, "spawn", path);
+    goto out;
+  }
+  struct spawn_err rec;
+  ssize_t r;
+  /* why: the write end is close-on-exec, so EOF (0 bytes) means the exec succeeded; a record
+   * means a step failed and the child is exiting. With CLONE_VFORK the answer is already there. */
+  do r = read(ep[0], &rec, sizeof rec); while (r < 0 && errno == EINTR);
+  close(ep[0]);
+  if (r == (ssize_t)sizeof rec) {
+    int st;
+    /* why: the failed child is ours alone (no one else knows its pid): reap it now so no
+     * zombie is left for a SIGCHLD handler to puzzle over. */
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    if (rec.step == STEP_EXEC) throw_errno(env, rec.err, "execve", path);
+    else if (rec.step == STEP_CHDIR) throw_errno(env, rec.err, "chdir", cwd);
+    else if (rec.step == STEP_SETSID) throw_errno(env, rec.err, "setsid", NULL);
+    else if (rec.step == STEP_RLIMIT) throw_errno(env, rec.err, "setrlimit", NULL);
+    else throw_errno(env, rec.err, "spawn", path);
+    goto out;
+  }
+  result = num(env, pid);
+out:
+  free(sa.sh_argv); free(path); free(cwd); free_strv(argv); free_strv(envp); free(fds); free(tmp);
+  return result;
+}
+
+/* waitidPeek() -> { pid, code, signal } of one exited child, left unreaped (WNOWAIT), or null
+ * when none has exited (or there are no children). */
+static napi_value WaitidPeek(napi_env env, napi_callback_info info) {
+  (void)info;
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int r;
+  do r = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT); while (r < 0 && errno == EINTR);
+  napi_value out;
+  if (r < 0 && errno != ECHILD) return throw_errno(env, errno, "waitid", NULL);
+  /* why: with WNOHANG, "no child has exited yet" is success with si_pid 0, not an error. */
+  if (r < 0 || si.si_pid == 0) {
+    napi_get_null(env, &out);
+    return out;
+  }
+  napi_value nul;
+  napi_get_null(env, &nul);
+  napi_create_object(env, &out);
+  napi_set_named_property(env, out, "pid", num(env, si.si_pid));
+  bool exited = si.si_code == CLD_EXITED;
+  napi_set_named_property(env, out, "code", exited ? num(env, si.si_status) : nul);
+  napi_set_named_property(env, out, "signal", exited ? nul : num(env, si.si_status));
+  return out;
+}
+
 /* Export one function under name. */
 /* ---- at-least-once pipe reading (tsvlog): tee, splice, pipe sizes, edge-triggered readiness ---- */
 
@@ -579,6 +873,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   export_fn(env, exports, "pipeSize", PipeSize);
   export_fn(env, exports, "watchEdges", WatchEdges);
   export_fn(env, exports, "unwatchEdges", UnwatchEdges);
+  export_fn(env, exports, "spawn", Spawn);
+  export_fn(env, exports, "waitidPeek", WaitidPeek);
   napi_value rl;
   napi_create_object(env, &rl);
   export_int(env, rl, "AS", RLIMIT_AS);

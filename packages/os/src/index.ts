@@ -4,3 +4,5 @@ export * from './diag.js';
 export * from './exec.js';
 export * from './proc.js';
 export * from './lock.js';
+export * from './spawn.js';
+export * from './child-watcher.js';
