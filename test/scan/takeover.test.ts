@@ -178,6 +178,16 @@ for (const prog of ['tsvscan', 'tsv']) {
   });
 }
 
+/** The pid in supervise/status (bytes 12-15, little-endian), 0 when unreadable. */
+function statusPid(svc: string): number {
+  try {
+    const b = readFileSync(join(svc, 'supervise', 'status'));
+    return b.length >= 20 ? b.readUInt32LE(12) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 t.test('a service left by a SIGKILLed runsv (no tsv.json) is taken over by tsvscan', async (t) => {
   const probe = spawnSync('sh', ['-c', 'command -v runsv']);
   if (probe.status !== 0) return t.skip('runsv is not installed');
@@ -185,7 +195,9 @@ t.test('a service left by a SIGKILLed runsv (no tsv.json) is taken over by tsvsc
   killUnderAtEnd(t, root);
   const svc = makeService(root, 'svc', 'exec sleep 1000');
   const rs = spawnTracked(t, 'runsv', [svc]);
-  const oldPid = await waitFor(() => supervisedPid(svc), 15_000, 'runsv to start the service');
+  // why: runsv writes supervise/pid before supervise/status; a kill between the two leaves an
+  // orphan no record vouches for (the takeover rule needs both), so wait for status too.
+  const oldPid = await waitFor(() => { const p = supervisedPid(svc); return p !== 0 && statusPid(svc) === p ? p : 0; }, 15_000, 'runsv to start the service and record it');
   rs.child.kill('SIGKILL');
   await rs.exited;
   t.ok(alive(oldPid), 'the service survived runsv');

@@ -4,14 +4,12 @@
 // timers, control/<c> hooks, settings read, the in-process logger's methods). It decides
 // nothing: every rule is in the machine's table. Owns no global state and never throws out of
 // an event handler.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osc } from 'node:os';
 import { decodeControl, errstr, type ExtraStatus, projectStatus, SERVICE } from '@tsv/core';
-import { pidsInGroup, procStat } from '@tsv/os';
+import { childWatcher, pidsInGroup, procStat, spawnChild, type ChildFd } from '@tsv/os';
 import { pipe } from '@tsv/native';
-import { lowerNofile, restoreNofile } from './spawn-nofile.js';
 import { initialState, step, type Effect, type MachineEvent, type MachineState, type Now, type TimerName } from './machine.js';
 import { DEFAULT_SETTINGS, type Settings } from './policy.js';
 import { readSettings } from './settings.js';
@@ -46,7 +44,7 @@ export interface SlotOptions {
 
 /** One running control/<c> hook or service child. */
 interface Running {
-  child: ChildProcess;
+  what: string;
 }
 
 /** The shell of one supervised process. */
@@ -238,7 +236,7 @@ export class Slot {
   /** Spawn ./run or ./finish in its own session with exactly fds 0, 1, 2 (and the readiness fd). */
   private spawnChild(what: 'run' | 'finish', args: string[]): void {
     const settings = this.state.settings;
-    const stdio: StdioOptions = [this.o.stdin, this.o.stdout, 2];
+    const stdio: ChildFd[] = [this.o.stdin, this.o.stdout, 2];
     let notify: [number, number] | null = null;
     if (what === 'run' && settings.notificationFd > 0) {
       try {
@@ -249,34 +247,26 @@ export class Slot {
         this.o.warn(`unable to create the readiness pipe: ${errstr(err)}`);
       }
     }
-    let child: ChildProcess;
-    const raised = lowerNofile(this.o.nofile);
+    let pid: number;
     try {
-      // why: detached gives run a new session, so it leads its own process group (unlike runsv,
+      // why: setsid gives run a new session, so it leads its own process group (unlike runsv,
       // whose children stay in its group): its leftovers can be stopped as a group, and a signal
-      // to the supervisor's group does not reach the service.
-      child = spawn(`./${what}`, args, { cwd: this.o.dir, stdio, env: this.o.env, detached: true });
+      // to the supervisor's group does not reach the service. The NOFILE soft limit is set in
+      // the child only: this process's stays raised, so no spawn can make it run out of fds.
+      pid = spawnChild({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: this.o.env, setsid: true, nofile: this.o.nofile });
     } catch (err) {
+      // why: exec errors (ENOENT, EACCES, ENOEXEC) are thrown synchronously, in the middle of
+      // the machine's effects; the machine sees the failure after the whole burst, as it did
+      // with child_process's 'error' event on the next tick.
       closeFds(notify);
-      this.failed(what, err);
+      process.nextTick(() => this.failed(what, err));
       return;
-    } finally {
-      restoreNofile(raised);
     }
     // why: the child has its copy of the write end; ours must go or EOF never comes.
     if (notify !== null) closeFds([notify[1]]);
-    const pid = child.pid;
-    if (pid === undefined) {
-      // why: exec errors (ENOENT, EACCES) are reported by an 'error' event on the next tick.
-      child.once('error', (err) => {
-        closeFds(notify === null ? null : [notify[0]]);
-        this.failed(what, err);
-      });
-      return;
-    }
-    this.children.set(pid, { child });
-    child.on('error', (err) => this.o.warn(`child ${pid}: ${errstr(err)}`));
-    child.once('exit', (code, signal) => {
+    this.children.set(pid, { what });
+    // why: O(1) per exit (one waitid peek, one waitpid), where libuv waits on every live child
+    childWatcher().watch(pid, (code, signal) => {
       this.children.delete(pid);
       this.dispatch({
         type: 'exited',
@@ -346,28 +336,19 @@ export class Slot {
   /** Run control/<letter> (the machine knows it exists); report whether it exited 0. */
   private runHook(letter: string): void {
     const rel = `${SERVICE.control}/${letter}`;
-    let child: ChildProcess;
-    const raised = lowerNofile(this.o.nofile);
+    let pid: number;
     try {
-      child = spawn(rel, [], { cwd: this.o.dir, stdio: [this.o.stdin, this.o.stdout, 2], env: this.o.env, argv0: rel });
+      pid = spawnChild({ file: rel, argv0: rel, cwd: this.o.dir, stdio: [this.o.stdin, this.o.stdout, 2], env: this.o.env, nofile: this.o.nofile });
     } catch (err) {
-      this.o.warn(`unable to run ${rel}: ${errstr(err)}`);
-      this.dispatch({ type: 'hookDone', code: null });
-      return;
-    } finally {
-      restoreNofile(raised);
-    }
-    const pid = child.pid;
-    if (pid === undefined) {
-      child.once('error', (err) => {
+      // why: after the current burst of effects, as child_process's 'error' event came.
+      process.nextTick(() => {
         this.o.warn(`unable to run ${rel}: ${errstr(err)}`);
         this.dispatch({ type: 'hookDone', code: null });
       });
       return;
     }
-    this.children.set(pid, { child });
-    child.on('error', () => undefined);
-    child.once('exit', (code, signal) => {
+    this.children.set(pid, { what: rel });
+    childWatcher().watch(pid, (code, signal) => {
       this.children.delete(pid);
       if (signal !== null) this.o.warn(`child crashed: ${rel}`);
       // why: "exit 0 = handled" is the machine's rule; the shell reports only the exit code.
