@@ -5,8 +5,8 @@
 import t, { type Test } from 'tap';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, BIN_DIR, IS_ROOT, run, tmpdir, type RunResult } from '../helpers/index.js';
-import { chainEnv, fields, limits, nobodySkip, script } from '../helpers/chain.js';
+import { bin, BIN_DIR, IS_ROOT, run, tmpdir, type RunResult } from '@tsv/testkit';
+import { chainEnv, fields, limits, nobodySkip, script } from '@tsv/testkit/chain';
 
 const WRAPPERS = ['chpst', 'setuidgid', 'envuidgid', 'envdir', 'softlimit', 'setlock', 'pgrphack'];
 

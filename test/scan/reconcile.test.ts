@@ -5,7 +5,7 @@ import { mkdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { reconcile, retryDelayMs, type KnownService } from '@tsv/supervise/scan';
 import { identityKey, isServiceName, readListing } from '@tsv/supervise/scan';
-import { scanTmpdir } from '../helpers/scan.js';
+import { scanTmpdir } from '@tsv/testkit/scan';
 
 const known = (entries: Array<[string, KnownService]>): Map<string, KnownService> => new Map(entries);
 

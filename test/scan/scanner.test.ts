@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { ToolError } from '@tsv/core';
 import { Scanner, type HostedSupervisor } from '@tsv/supervise/scan';
 import { readListing } from '@tsv/supervise/scan';
-import { waitFor } from '../helpers/index.js';
-import { scanTmpdir } from '../helpers/scan.js';
+import { waitFor } from '@tsv/testkit';
+import { scanTmpdir } from '@tsv/testkit/scan';
 
 /** A stand-in supervisor recording what the scanner asked of it. */
 class Fake implements HostedSupervisor {
