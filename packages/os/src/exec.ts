@@ -1,6 +1,6 @@
 // Replacing the process: execve with no Node residue (the fds to keep, the NOFILE limit to
 // restore), over core's PATH lookup.
-import { readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { candidates, ENV, type EnvList, lookupStep } from '@tsv/core';
 import { execve, getrlimit, RLIMIT, setrlimit } from '@tsv/native';
 
@@ -58,11 +58,43 @@ export function restoreNofile(soft: number | undefined): void {
   }
 }
 
+/** Under NODE_V8_COVERAGE (a test run measuring coverage), write this process's coverage now:
+ * Node writes it at exit, and a successful execve is no exit. Nothing otherwise (node:v8 is
+ * loaded only then). Skipped when the directory is not reachable (after a chroot), where Node
+ * would print a warning on the stderr the next program inherits. */
+function flushCoverage(): void {
+  const dir = process.env.NODE_V8_COVERAGE;
+  if (dir === undefined || dir === '' || !existsSync(dir)) return;
+  // why: the queued limits are already set: a low soft RLIMIT_AS/DATA makes V8 abort (out of
+  // memory) while it collects, a low FSIZE/NOFILE fails the write. Lift each soft limit to its
+  // hard one for the write, then put it back for the next program; give up if a memory limit
+  // is hard too.
+  const lifted: Array<[number, { soft: number; hard: number }]> = [];
+  for (const r of [RLIMIT.AS, RLIMIT.DATA, RLIMIT.FSIZE, RLIMIT.NOFILE]) {
+    const cur = getrlimit(r);
+    if (cur.hard !== Infinity && (r === RLIMIT.AS || r === RLIMIT.DATA)) return restore(lifted);
+    if (cur.soft === cur.hard) continue;
+    setrlimit(r, cur.hard, cur.hard);
+    lifted.push([r, cur]);
+  }
+  try {
+    process.getBuiltinModule('node:v8').takeCoverage();
+  } finally {
+    restore(lifted);
+  }
+}
+
+/** Put back soft limits flushCoverage lifted. */
+function restore(lifted: Array<[number, { soft: number; hard: number }]>): void {
+  for (const [r, l] of lifted) setrlimit(r, l.soft, l.hard);
+}
+
 /** Try execve on every candidate for name, in lookup order. Returns only by throwing the
  * error to report: the remembered one (EACCES, EPERM, EISDIR), else the last one. */
 export function execvpe(name: string, argv: string[], env: EnvList, keepFds: number[], pathVar: string | undefined): never {
   let remembered: unknown;
   let last: unknown;
+  flushCoverage();
   for (const file of candidates(name, pathVar)) {
     try {
       execve(file, argv, env, keepFds);

@@ -1,7 +1,7 @@
 // Shared helpers for black-box tests: built executables, temp dirs, tracked processes, and
 // waiting for observable conditions with a deadline (never a bare sleep).
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, realpathSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, realpathSync } from 'node:fs';
 import { tmpdir as osTmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +99,37 @@ export function killHard(pid: number, group = false): void {
   }
 }
 
+/** Is coverage recorded for the processes tests start (NODE_V8_COVERAGE set, see above)? */
+export const COVERAGE = process.env.NODE_V8_COVERAGE !== undefined;
+
+/** Is pid a live Node process? */
+function isNode(pid: number): boolean {
+  try {
+    return /\/node$/.test(readlinkSync(`/proc/${pid}/exe`)) && alive(pid);
+  } catch {
+    return false;
+  }
+}
+
+/** With coverage on, SIGTERM the Node processes among pids and wait (at most graceMs) until
+ * they are gone, before the caller SIGKILLs everything. Why: Node writes its coverage only when
+ * it exits, never when SIGKILLed; tsv, tsvscan and tsvlog exit cleanly on TERM (runit's and
+ * svlogd's behaviour), so their coverage is kept. Without coverage: nothing, at once. */
+export async function termForCoverage(pids: number[], graceMs = 2_000): Promise<void> {
+  if (!COVERAGE) return;
+  const nodes = pids.filter(isNode);
+  if (nodes.length === 0) return;
+  for (const pid of nodes) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // gone
+    }
+  }
+  const deadline = Date.now() + graceMs;
+  while (nodes.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
 /** Remember pids to SIGKILL when the test ends (e.g. a service started by a supervisor). */
 export function trackPid(t: Teardownable, pid: number): void {
   t.teardown(() => killHard(pid));
@@ -126,7 +157,8 @@ export function spawnTracked(t: Teardownable, cmd: string, args: string[], opts:
   });
   if (child.pid === undefined) throw new Error(`unable to spawn ${cmd}`);
   const pid = child.pid;
-  t.teardown(() => {
+  t.teardown(async () => {
+    await termForCoverage([pid]);
     if (opts.detached) killHard(pid, true);
     killHard(pid);
   });
