@@ -113,11 +113,11 @@ t.test('a program that is missing, not executable, or a directory', async (t) =>
   const dir = tmpdir(t);
   const plain = join(dir, 'plain');
   writeFileSync(plain, 'true\n');
-  await check(t, 'chpst', ['no-such-program-x'], 127, 'chpst: fatal: unable to run: no-such-program-x: file does not exist\n');
-  await check(t, 'chpst', [plain], 126, `chpst: fatal: unable to run: ${plain}: access denied\n`);
-  await check(t, 'chpst', [dir], 126, `chpst: fatal: unable to run: ${dir}: access denied\n`);
-  await check(t, 'envdir', [dir, 'no-such-program-x'], 127, 'envdir: fatal: unable to run no-such-program-x: file does not exist\n');
-  await check(t, 'setlock', [join(dir, 'lk'), plain], 126, `setlock: fatal: unable to run ${plain}: access denied\n`);
-  await check(t, 'pgrphack', [dir], 126, `pgrphack: fatal: unable to run ${dir}: access denied\n`);
+  await check(t, 'chpst', ['no-such-program-x'], 111, 'chpst: fatal: unable to run: no-such-program-x: file does not exist\n');
+  await check(t, 'chpst', [plain], 111, `chpst: fatal: unable to run: ${plain}: access denied\n`);
+  await check(t, 'chpst', [dir], 111, `chpst: fatal: unable to run: ${dir}: access denied\n`);
+  await check(t, 'envdir', [dir, 'no-such-program-x'], 111, 'envdir: fatal: unable to run no-such-program-x: file does not exist\n');
+  await check(t, 'setlock', [join(dir, 'lk'), plain], 111, `setlock: fatal: unable to run ${plain}: access denied\n`);
+  await check(t, 'pgrphack', [dir], 111, `pgrphack: fatal: unable to run ${dir}: access denied\n`);
 });
 

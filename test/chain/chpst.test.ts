@@ -102,7 +102,7 @@ t.test('-/ root, -C pwd, -U and -u looked up in the new root, lock inside it', r
   t.equal((await p.exited).code, 0);
   // no fusion after a chroot: our wrappers are not inside it
   const f = await runWrapper('chpst', ['-/', nr, 'envdir', '/', '/bin/true']);
-  t.equal(f.code, 127);
+  t.equal(f.code, 111);
   t.equal(f.stderr, 'chpst: fatal: unable to run: envdir: file does not exist\n');
   const bad = await runWrapper('chpst', ['-/', join(dir, 'missing'), 'true']);
   t.equal(bad.code, 111);

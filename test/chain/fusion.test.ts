@@ -113,7 +113,7 @@ t.test('each link looks up its program with the PATH in effect at that link', as
   t.equal(real.stdout, fused.stdout, 'same program as the real chain');
   // and a program missing from that PATH is reported by the link that looked it up
   const missing = await sh('exec envdir ./env pgrphack setlock ./lk true', s.dir, s.env(s.fusedPath));
-  t.equal(missing.code, 127);
+  t.equal(missing.code, 111);
   t.equal(missing.stderr, 'pgrphack: fatal: unable to run setlock: file does not exist\n');
 });
 

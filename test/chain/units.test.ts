@@ -2,7 +2,8 @@
 // the option parsers.
 import t from 'tap';
 import { ToolError } from '@tsv/core';
-import { applyEnvChanges, envFileValue, getopt, GetoptError, parseChpst, parseLimit, parseSetlock, parseSoftlimit, parseEnvdir, lookupUidGids } from '@tsv/chain';
+import { getopt, GetoptError } from '@tsv/core';
+import { applyEnvChanges, envFileValue, parseChpst, parseLimit, parseSetlock, parseSoftlimit, parseEnvdir, lookupUidGids } from '@tsv/chain';
 
 /** A tap `throws` pattern: a ToolError with this exit code. */
 function ToolErrorLike(exitCode: number): { name: string; exitCode: number } {

@@ -152,18 +152,18 @@ t.test('pgrphack: new session and process group', async (t) => {
   t.equal(Number(rest[3]), pid);
 });
 
-t.test('exec failures: 127 not found, 126 not executable or a directory', async (t) => {
+t.test('exec failures: 111 whether not found, not executable or a directory (as runit and daemontools)', async (t) => {
   const dir = tmpdir(t);
   const plain = join(dir, 'plain');
   writeFileSync(plain, 'echo no\n');
   chmodSync(plain, 0o644);
   const cases: Array<[string, string[], number, string]> = [
-    ['envdir', [dir, 'no-such-program-x'], 127, 'envdir: fatal: unable to run no-such-program-x: file does not exist\n'],
-    ['pgrphack', [plain], 126, `pgrphack: fatal: unable to run ${plain}: access denied\n`],
-    ['softlimit', ['-o', '50', dir], 126, `softlimit: fatal: unable to run ${dir}: access denied\n`],
-    ['setlock', [join(dir, 'lk'), 'no-such-program-x'], 127, 'setlock: fatal: unable to run no-such-program-x: file does not exist\n'],
-    ['envuidgid', ['daemon', join(dir, 'missing')], 127, `envuidgid: fatal: unable to run ${join(dir, 'missing')}: file does not exist\n`],
-    ['chpst', ['-b', 'alias', 'no-such-program-x'], 127, 'chpst: fatal: unable to run: alias: file does not exist\n'],
+    ['envdir', [dir, 'no-such-program-x'], 111, 'envdir: fatal: unable to run no-such-program-x: file does not exist\n'],
+    ['pgrphack', [plain], 111, `pgrphack: fatal: unable to run ${plain}: access denied\n`],
+    ['softlimit', ['-o', '50', dir], 111, `softlimit: fatal: unable to run ${dir}: access denied\n`],
+    ['setlock', [join(dir, 'lk'), 'no-such-program-x'], 111, 'setlock: fatal: unable to run no-such-program-x: file does not exist\n'],
+    ['envuidgid', ['daemon', join(dir, 'missing')], 111, `envuidgid: fatal: unable to run ${join(dir, 'missing')}: file does not exist\n`],
+    ['chpst', ['-b', 'alias', 'no-such-program-x'], 111, 'chpst: fatal: unable to run: alias: file does not exist\n'],
   ];
   for (const [w, args, code, msg] of cases) {
     const r = await runWrapper(w, args);
@@ -172,11 +172,11 @@ t.test('exec failures: 127 not found, 126 not executable or a directory', async 
   }
   // a PATH element that is a file stops the search, as in runit and daemontools
   const notDir = await runWrapper('envdir', [dir, 'true'], { env: chainEnv({ PATH: `${plain}:${dirname(process.execPath)}:/usr/bin:/bin` }) });
-  t.equal(notDir.code, 126);
+  t.equal(notDir.code, 111);
   t.equal(notDir.stderr, 'envdir: fatal: unable to run true: not a directory\n');
   if (IS_ROOT) {
     const r = await runWrapper('setuidgid', ['nobody', plain]);
-    t.equal(r.code, 126);
+    t.equal(r.code, 111);
     t.equal(r.stderr, `setuidgid: fatal: unable to run ${plain}: access denied\n`);
   }
 });

@@ -3,8 +3,7 @@
 import t from 'tap';
 import { mkdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { reconcile, retryDelayMs, type KnownService } from '@tsv/supervise/scan';
-import { identityKey, isServiceName, readListing } from '@tsv/supervise/scan';
+import { identityKey, isServiceName, type KnownService, readListing, reconcile, retryDelayMs } from '@tsv/supervise/scan';
 import { scanTmpdir } from '@tsv/testkit/scan';
 
 const known = (entries: Array<[string, KnownService]>): Map<string, KnownService> => new Map(entries);

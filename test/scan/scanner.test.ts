@@ -5,8 +5,7 @@ import t from 'tap';
 import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { ToolError } from '@tsv/core';
-import { Scanner, type HostedSupervisor } from '@tsv/supervise/scan';
-import { readListing } from '@tsv/supervise/scan';
+import { type HostedSupervisor, readListing, Scanner } from '@tsv/supervise/scan';
 import { waitFor } from '@tsv/testkit';
 import { scanTmpdir } from '@tsv/testkit/scan';
 

@@ -1,6 +1,6 @@
 // Account lookup from the files (never NSS): /etc/passwd and /etc/group of the current root, so
 // after chpst's chroot the new root's files answer, as runit documents.
-import { fatalFrom, ToolError } from '@tsv/core';
+import { EXIT, fatalFrom, ToolError } from '@tsv/core';
 import { readFileSync } from 'node:fs';
 
 /** The fields of a passwd entry the wrappers use. */
@@ -70,18 +70,18 @@ function numericUidGids(spec: string): UidGids | undefined {
 export function lookupUidGids(spec: string): UidGids {
   if (spec.startsWith(':')) {
     const r = numericUidGids(spec.slice(1));
-    if (r === undefined) throw new ToolError(`invalid uid/gids: ${spec.slice(1)}`, 111);
+    if (r === undefined) throw new ToolError(`invalid uid/gids: ${spec.slice(1)}`, EXIT.temporary);
     return r;
   }
   const [user = '', ...groups] = spec.split(':');
   try {
     const pw = getpwnam(user);
-    if (pw === undefined || groups.length > MAX_GROUPS) throw new ToolError(`unknown user/group: ${spec}`, 111);
+    if (pw === undefined || groups.length > MAX_GROUPS) throw new ToolError(`unknown user/group: ${spec}`, EXIT.temporary);
     if (groups.length === 0) return { uid: pw.uid, gids: [pw.gid] };
     const gids: number[] = [];
     for (const g of groups) {
       const gid = getgrnam(g);
-      if (gid === undefined) throw new ToolError(`unknown user/group: ${spec}`, 111);
+      if (gid === undefined) throw new ToolError(`unknown user/group: ${spec}`, EXIT.temporary);
       gids.push(gid);
     }
     return { uid: pw.uid, gids };
@@ -100,7 +100,7 @@ export function lookupAccount(name: string): UidGids {
   } catch {
     pw = undefined;
   }
-  if (pw === undefined) throw new ToolError(`unknown account ${name}`, 111);
+  if (pw === undefined) throw new ToolError(`unknown account ${name}`, EXIT.temporary);
   return { uid: pw.uid, gids: [pw.gid] };
 }
 
@@ -116,7 +116,7 @@ export interface SwitchNames {
 export function switchUser(ids: UidGids, names: SwitchNames): void {
   const primary = ids.gids[0] as number;
   const { setgroups, setgid, setuid } = process;
-  if (setgroups === undefined || setgid === undefined || setuid === undefined) throw new ToolError('unable to setgid: not supported', 111);
+  if (setgroups === undefined || setgid === undefined || setuid === undefined) throw new ToolError('unable to setgid: not supported', EXIT.temporary);
   // why: glibc's setgroups/setgid/setuid (which Node calls) apply to every thread of the process
   // (the setxid broadcast), so libuv's threads do not keep root while the main thread drops it.
   try {

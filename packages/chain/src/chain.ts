@@ -6,8 +6,8 @@ import { report } from '@tsv/os';
 import { dup2 } from '@tsv/native';
 import { execNext, type LinkResult } from './exec-next.js';
 import { fusionTarget, ourBinDir, WRAPPER_NAMES, type WrapperName } from './fusion.js';
-import { initialState, type ChainState } from './state.js';
-import { openSync, closeSync } from 'node:fs';
+import { type ChainState, initialState, runAsName } from './state.js';
+import { closeSync, openSync } from 'node:fs';
 
 /** One link: parse args, change this process and state, name the next program. */
 export type Link = (args: readonly string[], state: ChainState) => LinkResult;
@@ -75,6 +75,8 @@ async function preloadNamed(args: readonly string[]): Promise<void> {
  * modules found in the static graph load in parallel, a dynamic import adds a round trip). */
 export async function runChain(name: WrapperName, args: readonly string[], first?: Link, state: ChainState = initialState()): Promise<number> {
   let link = name;
+  // why argv[1]: the launcher runs `node "$0"`, so it is the path this program was run by
+  state.runAs ??= runAsName(process.argv[1]);
   let linkArgs = args;
   let run = first ?? (await LINKS[name]());
   await preloadNamed(args);
@@ -89,6 +91,8 @@ export async function runChain(name: WrapperName, args: readonly string[], first
       if (fused === undefined || fusedRun === undefined) execNext(next, state);
       enterNextLink(state);
       link = fused;
+      // the real chain's launcher would see the name the program was looked up by
+      state.runAs = runAsName(next.prog);
       linkArgs = next.argv.slice(1);
       run = fusedRun;
     } catch (err) {

@@ -1,8 +1,7 @@
 // Reading an environment directory (daemontools envdir, runit chpst -e) into pathexec-style
 // changes, and applying such changes to an environment list.
 import { type EnvList, fatalFrom } from '@tsv/core';
-import type { Dir } from 'node:fs';
-import { opendirSync, readFileSync } from 'node:fs';
+import { type Dir, opendirSync, readFileSync } from 'node:fs';
 
 /** One queued change, as runit/daemontools' pathexec_env keeps them: `NAME=value` sets,
  * a bare `NAME` removes. NAME may itself contain '=' (the file name is not validated). */

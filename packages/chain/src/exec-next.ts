@@ -1,6 +1,7 @@
 // The end of a link: set the queued limits, then execve the next program through PATH (core
-// execvpe: no Node residue). Exec failures exit 127 (not found) or 126 (found, not runnable).
-import { errCode, fatalFrom, ToolError } from '@tsv/core';
+// execvpe: no Node residue). An exec failure exits 111, as in runit and daemontools (their
+// test scripts check `$? = 111`).
+import { errCode, EXIT, fatalFrom, ToolError } from '@tsv/core';
 import { execvpe } from '@tsv/os';
 import { getrlimit, setrlimit } from '@tsv/native';
 import type { ChainState } from './state.js';
@@ -21,12 +22,6 @@ export interface NextProgram {
 /** What a link decided: the program to run next, or to exit now with a status (setlock -x). */
 export type LinkResult = NextProgram | { exitCode: number };
 
-/** Exit status for a failed exec: 127 when the program does not exist, 126 otherwise (found
- * but not executable, a directory, a bad format...), as POSIX shells use them. */
-export function execFailureStatus(err: unknown): number {
-  return errCode(err) === 'ENOENT' ? 127 : 126;
-}
-
 /** Set every queued soft limit; returns the previous soft values so a failed exec can put
  * them back before this process reports (and allocates) anything. */
 function applyLimits(limits: Map<number, number>, style: NextProgram['style']): Array<[number, number, number]> {
@@ -38,7 +33,7 @@ function applyLimits(limits: Map<number, number>, style: NextProgram['style']): 
       saved.push([res, cur.soft, cur.hard]);
     } catch (err) {
       restoreLimits(saved);
-      throw fatalFrom(style === 'runit' ? 'unable to setrlimit' : 'setrlimit failed', err);
+      throw fatalFrom(style === 'runit' ? 'unable to setrlimit' : 'setrlimit failed', err, EXIT.temporary);
     }
   }
   return saved;
@@ -63,9 +58,8 @@ export function execNext(next: NextProgram, state: ChainState): never {
   } catch (err) {
     restoreLimits(saved);
     if (err instanceof ToolError) throw err;
-    const status = execFailureStatus(err);
     throw next.style === 'runit'
-      ? fatalFrom(`unable to run: ${next.argv[0] ?? next.prog}`, err, status)
-      : fatalFrom(`unable to run ${next.prog}`, err, status);
+      ? fatalFrom(`unable to run: ${next.argv[0] ?? next.prog}`, err, EXIT.temporary)
+      : fatalFrom(`unable to run ${next.prog}`, err, EXIT.temporary);
   }
 }

@@ -1,12 +1,11 @@
 // @tsv/chain library face: option parsers and apply functions of every wrapper, the chain
 // runner (with fusion), and the pieces a supervisor may reuse (env dirs, accounts, limits, locks).
-export { getopt, usage, GetoptError, type Getopt, type Opt } from './getopt.js';
 export { getpwnam, getgrnam, lookupUidGids, lookupAccount, switchUser, MAX_GROUPS, type UidGids, type PasswdEntry } from './account.js';
 export { readEnvDir, applyEnvChanges, envFileValue, envPath, type EnvChange, type EnvDirStyle } from './env-dir.js';
 export { parseLimit, queueLimit, queueOption, MEM_RESOURCES, type LimitValue } from './limits.js';
 export { takeLock, RUNIT_LOCK, DJB_LOCK, type LockWording } from './lock.js';
 export { initialState, printWarning, restoreCaCerts, type ChainState } from './state.js';
-export { execNext, execFailureStatus, type NextProgram, type LinkResult } from './exec-next.js';
+export { execNext, type NextProgram, type LinkResult } from './exec-next.js';
 export { fusionTarget, ourBinDir, WRAPPER_NAMES, type WrapperName } from './fusion.js';
 export { runChain, LINKS, type Link } from './chain.js';
 export { parseChpst, applyChpst, chpst, CHPST_USAGE, type ChpstOptions } from './wrappers/chpst.js';

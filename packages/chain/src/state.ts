@@ -19,6 +19,18 @@ export interface ChainState {
   chrooted: boolean;
   /** how a link reports a warning (the CLI prints `prog: warning: text` on stderr) */
   warn: (prog: string, text: string) => void;
+  /** the name the current link was run as (its usage line says it, as runit's chpst and
+   * daemontools' getopt complaints do); unset: the wrapper's own name */
+  runAs?: string;
+}
+
+/** The name a program at path was run as: its last part, without our launchers' `.cjs`
+ * (undefined for an empty one). */
+export function runAsName(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  let base = path.slice(path.lastIndexOf('/') + 1);
+  if (base.endsWith('.cjs')) base = base.slice(0, -'.cjs'.length);
+  return base === '' ? undefined : base;
 }
 
 /** The CLI's warning printer: one line on stderr. */

@@ -10,3 +10,5 @@ export * from './env-list.js';
 export * from './proc-stat.js';
 export * from './extra-status.js';
 export * from './word-file.js';
+export * from './exit-codes.js';
+export * from './getopt.js';

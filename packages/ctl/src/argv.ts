@@ -3,7 +3,7 @@
 // mode from argv[0], tsvctl's extras (--json, --sv, `log -f -n N`, `signal SIG`), sv's command
 // words (runit.md 3.3) and service name resolution (runit.md 3.2).
 import { accessSync, constants, statSync } from 'node:fs';
-import { usageError } from '@tsv/core';
+import { EXIT, scanGetopt, usageError } from '@tsv/core';
 
 /** Default SVDIR when the environment has none (Debian's build of sv). */
 export const DEFAULT_SVDIR = '/etc/service';
@@ -57,7 +57,7 @@ export function usageText(prog: string, lsb: boolean): string {
 
 /** Throw the usage error for this mode, with an optional first line. */
 function usage(prog: string, lsb: boolean, first?: string): never {
-  throw usageError(`${first === undefined ? '' : `${first}\n`}${usageText(prog, lsb)}`, lsb ? 2 : 100);
+  throw usageError(`${first === undefined ? '' : `${first}\n`}${usageText(prog, lsb)}`, lsb ? EXIT.lsbUsage : EXIT.usage);
 }
 
 /** Result of the -V option: the caller prints the version, then the usage. */
@@ -83,42 +83,26 @@ export function parseArgs(prog: string, args: readonly string[], env: NodeJS.Pro
     follow: false,
     lines: undefined,
   };
-  let i = 0;
-  for (; i < args.length; i++) {
-    const a = args[i] as string;
-    if (a === '--') {
-      i++;
-      break;
-    }
-    if (a === '--json' || a === '--sv') {
-      if (a === '--json') o.json = true;
-      else o.svFormat = true;
-      continue;
-    }
-    if (a.length < 2 || a[0] !== '-') break;
-    if (a.startsWith('--')) usage(prog, lsb, `${prog}: illegal option -- ${a}`);
-    for (let j = 1; j < a.length; j++) {
-      const c = a[j] as string;
-      if (c === 'v') o.verbose = true;
-      else if (c === 'V') return new VersionRequest(prog, lsb);
-      else if (c === 'w') {
-        // why: like getopt, the value is the rest of this word, else the next word.
-        let val = a.slice(j + 1);
-        if (val === '') {
-          i++;
-          if (i >= args.length) usage(prog, lsb, `${prog}: option requires an argument -- w`);
-          val = args[i] as string;
-        }
-        o.waitSec = scanUlong(val);
-        o.verbose = true;
-        break;
-      } else usage(prog, lsb, `${prog}: illegal option -- ${c}`);
+  // why: sv's getopt("w:vV"), with tsvctl's --json and --sv accepted among the options; acted
+  // on in order, as sv's loop does (-V answers before a later complaint).
+  const scan = scanGetopt(args, 'w:vV', { longFlags: ['--json', '--sv'] });
+  for (const { opt, arg } of scan.opts) {
+    if (opt === '--json') o.json = true;
+    else if (opt === '--sv') o.svFormat = true;
+    else if (opt === 'v') o.verbose = true;
+    else if (opt === 'V') return new VersionRequest(prog, lsb);
+    else {
+      o.waitSec = scanUlong(arg);
+      o.verbose = true;
     }
   }
-  const command = args[i++];
+  if (scan.error !== undefined) usage(prog, lsb, `${prog}: ${scan.error.message}`);
+  const args2 = scan.rest;
+  let i = 0;
+  const command = args2[i++];
   if (command === undefined) usage(prog, lsb);
   o.command = command;
-  let rest = args.slice(i);
+  let rest = args2.slice(i);
   if (command === 'status') {
     // tsvctl's status options may follow the word: `tsvctl status --json svc`.
     while (rest[0] === '--json' || rest[0] === '--sv') {
@@ -144,47 +128,25 @@ export function parseArgs(prog: string, args: readonly string[], env: NodeJS.Pro
   return o;
 }
 
-/** getopt's walk over words: options end at the first operand or `--`; -abc groups letters; a
- * letter in withValue takes the rest of its word (-n20), else the next word (-n 20), and ends
- * its group. onOption gets each letter in order, with its value (undefined when the words ran
- * out). Returns the operands. */
-export function scanOptions(words: readonly string[], withValue: string, onOption: (letter: string, value: string | undefined) => void): string[] {
-  let i = 0;
-  for (; i < words.length; i++) {
-    const a = words[i] as string;
-    if (a === '--') {
-      i++;
-      break;
-    }
-    if (a.length < 2 || a[0] !== '-') break;
-    for (let j = 1; j < a.length; j++) {
-      const c = a[j] as string;
-      if (!withValue.includes(c)) {
-        onOption(c, undefined);
-        continue;
-      }
-      let val: string | undefined = a.slice(j + 1);
-      if (val === '') {
-        i++;
-        val = words[i];
-      }
-      onOption(c, val);
-      break;
-    }
-  }
-  return words.slice(i);
+/** The operands after options in getopt's syntax (withValue: the letters taking a value),
+ * reading someone else's command line: unknown letters are taken for flags. */
+export function operandsOf(words: readonly string[], withValue: string): string[] {
+  const optstring = [...withValue].map((c) => `${c}:`).join('');
+  return scanGetopt(words, optstring, { unknown: 'accept' }).rest;
 }
 
 /** Parse `log`'s own options (-f, -n N, clusters like -fn20); returns the remaining words. */
 function parseLogOptions(o: CtlOptions, words: string[]): string[] {
-  return scanOptions(words, 'n', (c, val) => {
-    if (c === 'f') o.follow = true;
-    else if (c === 'n') {
-      if (val === undefined) usage(o.prog, o.lsb, `${o.prog}: option requires an argument -- n`);
-      if (!/^[0-9]+$/.test(val)) usage(o.prog, o.lsb, `${o.prog}: log: -n needs a number: ${val}`);
-      o.lines = Number(val);
-    } else usage(o.prog, o.lsb, `${o.prog}: illegal option -- ${c}`);
-  });
+  const scan = scanGetopt(words, 'fn:');
+  for (const { opt, arg } of scan.opts) {
+    if (opt === 'f') o.follow = true;
+    else {
+      if (!/^[0-9]+$/.test(arg)) usage(o.prog, o.lsb, `${o.prog}: log: -n needs a number: ${arg}`);
+      o.lines = Number(arg);
+    }
+  }
+  if (scan.error !== undefined) usage(o.prog, o.lsb, `${o.prog}: ${scan.error.message}`);
+  return scan.rest;
 }
 
 // ---- command words (runit.md 3.3): mirrors runit's sv.c switch

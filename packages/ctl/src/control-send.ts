@@ -2,6 +2,7 @@
 // then one non-blocking write of the whole command string to supervise/control.
 import { encodeControl, errCode, errstr, SUPERVISE } from '@tsv/core';
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { openFifoForWrite } from './fifo.js';
 import { probe, superviseFile, type ExtraReader, type Out, type Snapshot } from './status.js';
 
 /** How sending went: sent, skipped (already in that state: still waited for), or ended (a
@@ -36,8 +37,9 @@ export function sendControl(name: string, dir: string, acts: string, out: Out, r
   if (skipByRule(acts, p.snap)) return { kind: 'skipped', before: p.snap };
   let fd: number;
   try {
-    // why: non-blocking, so a FIFO with no reader fails with ENXIO instead of hanging.
-    fd = openSync(superviseFile(dir, SUPERVISE.control), constants.O_WRONLY | constants.O_NONBLOCK);
+    // why: non-blocking, so a FIFO with no reader fails with ENXIO instead of hanging; a
+    // control that is not a FIFO (a symlink to a regular file) is never written.
+    fd = openFifoForWrite(superviseFile(dir, SUPERVISE.control));
   } catch (e) {
     if (errCode(e) === 'ENXIO') notRunning(out, name, acts);
     else out.warn(name, `unable to open supervise/control: ${errstr(e)}`);

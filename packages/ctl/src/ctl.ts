@@ -1,7 +1,7 @@
 // tsvctl's main flow, sv's main() (runit.md 3): parse, resolve each service, act on it (status,
 // control bytes, a signal), then wait when asked. Modules only some commands need (waiting,
 // check scripts, table, JSON, log, direct signals) are imported lazily to keep start-up short.
-import { errstr, SERVICE, ToolError, usageError } from '@tsv/core';
+import { errstr, EXIT, SERVICE, ToolError, usageError } from '@tsv/core';
 import { writeErr, writeOut } from '@tsv/os';
 import { readFileSync } from 'node:fs';
 import { chdirError, looksLikeSignal, parseArgs, planCommand, progName, servicePath, usageText, VersionRequest, type CommandPlan, type CtlOptions } from './argv.js';
@@ -21,7 +21,7 @@ function versionLine(): string {
 
 /** The usage error of this mode. */
 function usage(o: Pick<CtlOptions, 'prog' | 'lsb'>): ToolError {
-  return usageError(usageText(o.prog, o.lsb), o.lsb ? 2 : 100);
+  return usageError(usageText(o.prog, o.lsb), o.lsb ? EXIT.lsbUsage : EXIT.usage);
 }
 
 /** Is `kill X svc...` the signal form? When X is no service directory and looks like a signal
@@ -50,7 +50,7 @@ export async function tsvctl(argv0: string, args: readonly string[], env: NodeJS
   const sigWord = o.command === 'signal' ? o.extra[0] : killSignalWord(o);
   if (sigWord !== undefined) {
     sig = (await import('./signals.js')).parseSignal(sigWord);
-    if (sig === undefined) throw new ToolError(`unknown signal: ${sigWord}`, o.lsb ? 2 : 100);
+    if (sig === undefined) throw new ToolError(`unknown signal: ${sigWord}`, o.lsb ? EXIT.lsbUsage : EXIT.usage);
     // why: letters runsv knows go through supervise/control, so they work with runsv too.
     plan = sig.letter !== undefined ? { action: 'control', acts: sig.letter, alwaysWait: false, kill: false } : { action: 'signal', acts: '', alwaysWait: false, kill: false };
   } else plan = planCommand(o.command, o.lsb);

@@ -2,7 +2,7 @@
 // else log/ itself or its subdirectories holding a `current` file, else the directories named on
 // the svlogd/tsvlog/multilog line of log/run. Relative names are taken from log/.
 import { fileWords, LOGDIR, SERVICE } from '@tsv/core';
-import { scanOptions } from './argv.js';
+import { operandsOf } from './argv.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 
 /** svlogd/tsvlog options that take a value (attached, or the next word). */
@@ -11,7 +11,7 @@ const OPTS_WITH_VALUE = 'rRlb';
 /** The operands of a logger's argument list (its log directories), parsed as svlogd's and
  * tsvlog's getopt does: options end at the first operand or `--`; -ttv groups; -l80 or -l 80. */
 export function logDirWords(words: readonly string[]): string[] {
-  return scanOptions(words, OPTS_WITH_VALUE, () => undefined);
+  return operandsOf(words, OPTS_WITH_VALUE);
 }
 
 /** Split a line on blanks, dropping shell redirections and anything after a comment. */

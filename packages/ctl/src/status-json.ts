@@ -1,7 +1,6 @@
 // `tsvctl status --json`: one object per service, runit's fields plus tsv.json's extras.
 import { formatTai64n, monoAgeSeconds } from '@tsv/core';
-import type { Now } from './status.js';
-import type { ProcStatus, ServiceStatus } from './status.js';
+import type { Now, ProcStatus, ServiceStatus } from './status.js';
 
 /** One process in JSON (the service, or its logger). */
 export interface ProcJson {

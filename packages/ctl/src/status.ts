@@ -5,9 +5,10 @@
 // module because every tsvctl command needs all three and each ESM module costs start-up time;
 // the table and JSON renderings are loaded lazily.
 import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
-import { decodeStatus, errCode, errstr, type ExtraProcess, type ExtraStatus, monoAgeSeconds, type RunState, SERVICE, STATUS_SIZE, type StatusRecord, SUPERVISE } from '@tsv/core';
+import { decodeStatus, errCode, errstr, EXIT, type ExtraProcess, type ExtraStatus, monoAgeSeconds, type RunState, SERVICE, STATUS_SIZE, type StatusRecord, SUPERVISE } from '@tsv/core';
 import { writeErr, writeOut } from '@tsv/os';
 import { chdirError, servicePath } from './argv.js';
+import { openFifoForWrite } from './fifo.js';
 
 /** One supervised process (the service, or its logger) as status saw it. */
 export interface ProcStatus {
@@ -63,8 +64,8 @@ export function collectStatus(name: string, dir: string, now: Now, withExtras: b
  * count (1) when the supervisor is not running. */
 export function lsbStatusCode(s: ServiceStatus): number | undefined {
   if (s.main.problem?.level === 'fail') return undefined;
-  if (s.main.view === undefined) return 4;
-  return s.main.view.pid !== 0 ? 0 : 3;
+  if (s.main.view === undefined) return EXIT.lsbUnknown;
+  return s.main.view.pid !== 0 ? EXIT.ok : EXIT.lsbNotRunning;
 }
 
 /** Print sv's status line for s, counting problems in count(); returns the text written. Warnings
@@ -195,8 +196,9 @@ export function superviseFile(dir: string, name: string): string {
 export function liveness(dir: string): 'yes' | 'no' | NodeJS.ErrnoException {
   try {
     // why: opening a FIFO write-only non-blocking fails with ENXIO exactly when no process
-    // holds it open for reading; runsv and tsv hold a reader for their whole life.
-    closeSync(openSync(superviseFile(dir, SUPERVISE.ok), constants.O_WRONLY | constants.O_NONBLOCK));
+    // holds it open for reading; runsv and tsv hold a reader for their whole life. Anything
+    // but a FIFO is refused (NotFifoError), never taken for a live supervisor.
+    closeSync(openFifoForWrite(superviseFile(dir, SUPERVISE.ok)));
     return 'yes';
   } catch (e) {
     return errCode(e) === 'ENXIO' ? 'no' : (e as NodeJS.ErrnoException);
@@ -311,7 +313,7 @@ export class Out {
 
   /** sv's exit code. */
   exitCode(): number {
-    return Math.min(this.count, 99);
+    return Math.min(this.count, EXIT.svMaxFailures);
   }
 }
 

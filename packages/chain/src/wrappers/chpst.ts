@@ -1,18 +1,21 @@
 // chpst (runit 2.1.2 plus 2.2.0's -C): parse with getopt, then apply in runit's fixed order.
-import { fatalFrom, type ToolError } from '@tsv/core';
+import { EXIT, fatalFrom, getopt, type ToolError, usage } from '@tsv/core';
 import { chroot, RLIMIT, setsid } from '@tsv/native';
 import { lookupUidGids, switchUser } from '../account.js';
 import { applyEnvChanges, envPath, readEnvDir } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
-import { getopt, usage } from '../getopt.js';
 import { parseLimit, queueOption, MEM_RESOURCES, type LimitValue } from '../limits.js';
 import { RUNIT_LOCK, takeLock } from '../lock.js';
 import type { ChainState } from '../state.js';
 import { closeSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
-export const CHPST_USAGE =
-  'usage: chpst [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] [-/ root] [-C pwd] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] prog\n\n';
+/** chpst's usage text for a program run as name (runit prints its progname). */
+export function chpstUsageText(name: string): string {
+  return `usage: ${name} [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] [-/ root] [-C pwd] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] prog\n\n`;
+}
+
+export const CHPST_USAGE = chpstUsageText('chpst');
 
 /** What -V prints before the usage. */
 export const CHPST_VERSION = 'chpst (tsv) 0.1.0';
@@ -57,9 +60,9 @@ const LIMIT_OPTS: Record<string, readonly number[]> = {
   t: [RLIMIT.CPU],
 };
 
-/** The usage error of chpst (exit 100). */
-function chpstUsage(cause?: unknown): ToolError {
-  return usage('chpst', CHPST_USAGE, 100, cause);
+/** The usage error of chpst run as name (exit 100). */
+function chpstUsage(name: string, cause?: unknown): ToolError {
+  return usage(name, chpstUsageText(name), EXIT.usage, cause);
 }
 
 /** Parse `-n [+|-]inc`; undefined means usage. */
@@ -71,19 +74,19 @@ function parseNice(arg: string): number | undefined {
 }
 
 /** Parse chpst's command line (getopt: stops at the first non-option or `--`). Throws usage. */
-export function parseChpst(args: readonly string[]): ChpstOptions {
+export function parseChpst(args: readonly string[], name = 'chpst'): ChpstOptions {
   let parsed;
   try {
     parsed = getopt(args, OPTSTRING);
   } catch (err) {
-    throw chpstUsage(err);
+    throw chpstUsage(name, err);
   }
   const o: ChpstOptions = { nice: 0, limits: new Map(), verbose: false, setsid: false, close: [], prog: parsed.rest };
   for (const { opt, arg } of parsed.opts) {
     const resources = LIMIT_OPTS[opt];
     if (resources !== undefined) {
       const value = parseLimit(arg, false);
-      if (value === undefined) throw chpstUsage();
+      if (value === undefined) throw chpstUsage(name);
       for (const r of resources) o.limits.set(r, { opt, text: arg, value });
       continue;
     }
@@ -96,23 +99,23 @@ export function parseChpst(args: readonly string[]): ChpstOptions {
       case 'C': o.pwd = arg; break;
       case 'n': {
         const n = parseNice(arg);
-        if (n === undefined) throw chpstUsage();
+        if (n === undefined) throw chpstUsage(name);
         o.nice = n;
         break;
       }
       case 'l':
       case 'L':
-        if (o.lock !== undefined) throw chpstUsage();
+        if (o.lock !== undefined) throw chpstUsage(name);
         o.lock = { file: arg, wait: opt === 'l' };
         break;
       case 'v': o.verbose = true; break;
       case 'V':
-        throw usage('chpst', `${CHPST_VERSION}\n${CHPST_USAGE}`, 100);
+        throw usage(name, `${CHPST_VERSION}\n${chpstUsageText(name)}`, EXIT.usage);
       case 'P': o.setsid = true; break;
       default: o.close.push(Number(opt)); break;
     }
   }
-  if (o.prog.length === 0) throw chpstUsage();
+  if (o.prog.length === 0) throw chpstUsage(name);
   return o;
 }
 
@@ -209,5 +212,5 @@ export function applyChpst(o: ChpstOptions, state: ChainState): LinkResult {
 
 /** chpst as one link: parse, then apply. */
 export function chpst(args: readonly string[], state: ChainState): LinkResult {
-  return applyChpst(parseChpst(args), state);
+  return applyChpst(parseChpst(args, state.runAs), state);
 }

@@ -2,9 +2,14 @@
 import { applyEnvChanges, envPath, readEnvDir } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
 import type { ChainState } from '../state.js';
-import { usage } from '../getopt.js';
+import { EXIT, usage } from '@tsv/core';
 
-export const ENVDIR_USAGE = 'envdir: usage: envdir dir child';
+/** envdir's usage line for a program run as name. */
+export function envdirUsageText(name: string): string {
+  return `${name}: usage: ${name} dir child`;
+}
+
+export const ENVDIR_USAGE = envdirUsageText('envdir');
 
 /** envdir's arguments. */
 export interface EnvdirOptions {
@@ -13,8 +18,8 @@ export interface EnvdirOptions {
 }
 
 /** Parse `dir child...` (no options, as daemontools); usage exits 111, not 100. */
-export function parseEnvdir(args: readonly string[]): EnvdirOptions {
-  if (args.length < 2) throw usage('envdir', ENVDIR_USAGE, 111);
+export function parseEnvdir(args: readonly string[], name = 'envdir'): EnvdirOptions {
+  if (args.length < 2) throw usage(name, envdirUsageText(name), EXIT.temporary);
   return { dir: args[0] as string, prog: args.slice(1) };
 }
 
@@ -28,6 +33,6 @@ export function applyEnvdir(o: EnvdirOptions, state: ChainState): LinkResult {
 
 /** envdir as one link. */
 export function envdir(args: readonly string[], state: ChainState): LinkResult {
-  return applyEnvdir(parseEnvdir(args), state);
+  return applyEnvdir(parseEnvdir(args, state.runAs), state);
 }
 

@@ -3,13 +3,13 @@ import { lookupAccount } from '../account.js';
 import { applyEnvChanges, envPath } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
 import type { ChainState } from '../state.js';
-import { parseAccountArgs, type AccountOptions } from './setuidgid.js';
+import { accountUsageText, parseAccountArgs, type AccountOptions } from './setuidgid.js';
 
-export const ENVUIDGID_USAGE = 'envuidgid: usage: envuidgid account child';
+export const ENVUIDGID_USAGE = accountUsageText('envuidgid');
 
 /** Parse envuidgid's command line. */
-export function parseEnvuidgid(args: readonly string[]): AccountOptions {
-  return parseAccountArgs('envuidgid', ENVUIDGID_USAGE, args);
+export function parseEnvuidgid(args: readonly string[], name = 'envuidgid'): AccountOptions {
+  return parseAccountArgs(name, accountUsageText(name), args);
 }
 
 /** Set GID (the primary gid) then UID from the passwd file; nothing else changes. */
@@ -22,5 +22,5 @@ export function applyEnvuidgid(o: AccountOptions, state: ChainState): LinkResult
 
 /** envuidgid as one link. */
 export function envuidgid(args: readonly string[], state: ChainState): LinkResult {
-  return applyEnvuidgid(parseEnvuidgid(args), state);
+  return applyEnvuidgid(parseEnvuidgid(args, state.runAs), state);
 }

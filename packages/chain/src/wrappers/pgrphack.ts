@@ -1,15 +1,20 @@
 // pgrphack (daemontools 0.76): pgrphack child.
 import { setsid } from '@tsv/native';
+import { EXIT, usage } from '@tsv/core';
 import { envPath } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
 import type { ChainState } from '../state.js';
-import { usage } from '../getopt.js';
 
-export const PGRPHACK_USAGE = 'pgrphack: usage: pgrphack child';
+/** pgrphack's usage line for a program run as name. */
+export function pgrphackUsageText(name: string): string {
+  return `${name}: usage: ${name} child`;
+}
+
+export const PGRPHACK_USAGE = pgrphackUsageText('pgrphack');
 
 /** Parse `child...`. */
-export function parsePgrphack(args: readonly string[]): string[] {
-  if (args.length < 1) throw usage('pgrphack', PGRPHACK_USAGE, 100);
+export function parsePgrphack(args: readonly string[], name = 'pgrphack'): string[] {
+  if (args.length < 1) throw usage(name, pgrphackUsageText(name), EXIT.usage);
   return [...args];
 }
 
@@ -25,5 +30,5 @@ export function applyPgrphack(prog: string[], state: ChainState): LinkResult {
 
 /** pgrphack as one link. */
 export function pgrphack(args: readonly string[], state: ChainState): LinkResult {
-  return applyPgrphack(parsePgrphack(args), state);
+  return applyPgrphack(parsePgrphack(args, state.runAs), state);
 }

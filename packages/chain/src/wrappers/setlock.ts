@@ -1,14 +1,18 @@
 // setlock (daemontools 0.76): setlock [-nNxX] file child. Default waits (-N); -n fails fast;
 // -x turns a failure to open or lock into a silent exit 0. (runit's chpst-as-setlock inverts
 // -n/-N; we do not copy that quirk.)
-import type { ToolError } from '@tsv/core';
+import { EXIT, getopt, type ToolError, usage } from '@tsv/core';
 import { envPath } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
-import { getopt, usage } from '../getopt.js';
 import { DJB_LOCK, takeLock } from '../lock.js';
 import type { ChainState } from '../state.js';
 
-export const SETLOCK_USAGE = 'setlock: usage: setlock [ -nNxX ] file program [ arg ... ]';
+/** setlock's usage line for a program run as name. */
+export function setlockUsageText(name: string): string {
+  return `${name}: usage: ${name} [ -nNxX ] file program [ arg ... ]`;
+}
+
+export const SETLOCK_USAGE = setlockUsageText('setlock');
 
 /** setlock's options. */
 export interface SetlockOptions {
@@ -18,18 +22,18 @@ export interface SetlockOptions {
   prog: string[];
 }
 
-/** The usage error (exit 100). */
-function setlockUsage(cause?: unknown): ToolError {
-  return usage('setlock', SETLOCK_USAGE, 100, cause);
+/** The usage error of setlock run as name (exit 100). */
+function setlockUsage(name: string, cause?: unknown): ToolError {
+  return usage(name, setlockUsageText(name), EXIT.usage, cause);
 }
 
 /** Parse setlock's command line. */
-export function parseSetlock(args: readonly string[]): SetlockOptions {
+export function parseSetlock(args: readonly string[], name = 'setlock'): SetlockOptions {
   let parsed;
   try {
     parsed = getopt(args, 'nNxX');
   } catch (err) {
-    throw setlockUsage(err);
+    throw setlockUsage(name, err);
   }
   let wait = true;
   let quiet = false;
@@ -39,7 +43,7 @@ export function parseSetlock(args: readonly string[]): SetlockOptions {
     else if (opt === 'x') quiet = true;
     else quiet = false;
   }
-  if (parsed.rest.length < 2) throw setlockUsage();
+  if (parsed.rest.length < 2) throw setlockUsage(name);
   return { file: parsed.rest[0] as string, wait, quiet, prog: parsed.rest.slice(1) };
 }
 
@@ -48,7 +52,7 @@ export function applySetlock(o: SetlockOptions, state: ChainState): LinkResult {
   try {
     takeLock(o.file, o.wait, state, DJB_LOCK);
   } catch (err) {
-    if (o.quiet) return { exitCode: 0 };
+    if (o.quiet) return { exitCode: EXIT.ok };
     throw err;
   }
   return { prog: o.prog[0] as string, argv: [...o.prog], pathVar: envPath(state.env), style: 'djb' };
@@ -56,5 +60,5 @@ export function applySetlock(o: SetlockOptions, state: ChainState): LinkResult {
 
 /** setlock as one link. */
 export function setlock(args: readonly string[], state: ChainState): LinkResult {
-  return applySetlock(parseSetlock(args), state);
+  return applySetlock(parseSetlock(args, state.runAs), state);
 }

@@ -3,9 +3,14 @@ import { lookupAccount, switchUser } from '../account.js';
 import { envPath } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
 import type { ChainState } from '../state.js';
-import { usage } from '../getopt.js';
+import { EXIT, usage } from '@tsv/core';
 
-export const SETUIDGID_USAGE = 'setuidgid: usage: setuidgid account child';
+/** The usage line of setuidgid or envuidgid (prog) for a program run as name. */
+export function accountUsageText(name: string): string {
+  return `${name}: usage: ${name} account child`;
+}
+
+export const SETUIDGID_USAGE = accountUsageText('setuidgid');
 
 /** setuidgid's arguments. */
 export interface AccountOptions {
@@ -15,13 +20,13 @@ export interface AccountOptions {
 
 /** Parse `account child...` (no options, as daemontools; usage exits 100). */
 export function parseAccountArgs(prog: string, text: string, args: readonly string[]): AccountOptions {
-  if (args.length < 2) throw usage(prog, text, 100);
+  if (args.length < 2) throw usage(prog, text, EXIT.usage);
   return { account: args[0] as string, prog: args.slice(1) };
 }
 
 /** Parse setuidgid's command line. */
-export function parseSetuidgid(args: readonly string[]): AccountOptions {
-  return parseAccountArgs('setuidgid', SETUIDGID_USAGE, args);
+export function parseSetuidgid(args: readonly string[], name = 'setuidgid'): AccountOptions {
+  return parseAccountArgs(name, accountUsageText(name), args);
 }
 
 /** Become the account: supplementary groups := exactly its primary gid (daemontools drops the
@@ -34,5 +39,5 @@ export function applySetuidgid(o: AccountOptions, state: ChainState): LinkResult
 
 /** setuidgid as one link. */
 export function setuidgid(args: readonly string[], state: ChainState): LinkResult {
-  return applySetuidgid(parseSetuidgid(args), state);
+  return applySetuidgid(parseSetuidgid(args, state.runAs), state);
 }

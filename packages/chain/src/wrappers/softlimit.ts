@@ -1,14 +1,17 @@
 // softlimit (daemontools 0.76): softlimit [-acdflmoprst n] child.
-import { type ToolError } from '@tsv/core';
+import { EXIT, getopt, type ToolError, usage } from '@tsv/core';
 import { RLIMIT } from '@tsv/native';
 import { envPath } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
-import { getopt, usage } from '../getopt.js';
 import { MEM_RESOURCES, parseLimit, queueOption, type LimitValue } from '../limits.js';
 import type { ChainState } from '../state.js';
 
-export const SOFTLIMIT_USAGE =
-  'softlimit: usage: softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child';
+/** softlimit's usage line for a program run as name. */
+export function softlimitUsageText(name: string): string {
+  return `${name}: usage: ${name} [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child`;
+}
+
+export const SOFTLIMIT_USAGE = softlimitUsageText('softlimit');
 
 /** Resources of each option. */
 const OPTS: Record<string, readonly number[]> = {
@@ -39,26 +42,26 @@ export interface SoftlimitOptions {
   prog: string[];
 }
 
-/** The usage error (exit 100; also for a bad number). */
-function softlimitUsage(cause?: unknown): ToolError {
-  return usage('softlimit', SOFTLIMIT_USAGE, 100, cause);
+/** The usage error of softlimit run as name (exit 100; also for a bad number). */
+function softlimitUsage(name: string, cause?: unknown): ToolError {
+  return usage(name, softlimitUsageText(name), EXIT.usage, cause);
 }
 
 /** Parse softlimit's command line: unsigned decimal values or '=' (soft := hard). */
-export function parseSoftlimit(args: readonly string[]): SoftlimitOptions {
+export function parseSoftlimit(args: readonly string[], name = 'softlimit'): SoftlimitOptions {
   let parsed;
   try {
     parsed = getopt(args, 'a:c:d:f:l:m:o:p:r:s:t:');
   } catch (err) {
-    throw softlimitUsage(err);
+    throw softlimitUsage(name, err);
   }
   const settings: SoftlimitSetting[] = [];
   for (const { opt, arg } of parsed.opts) {
     const value = parseLimit(arg, true);
-    if (value === undefined) throw softlimitUsage();
+    if (value === undefined) throw softlimitUsage(name);
     settings.push({ opt, text: arg, value, resources: OPTS[opt] as readonly number[] });
   }
-  if (parsed.rest.length === 0) throw softlimitUsage();
+  if (parsed.rest.length === 0) throw softlimitUsage(name);
   return { settings, prog: parsed.rest };
 }
 
@@ -74,5 +77,5 @@ export function applySoftlimit(o: SoftlimitOptions, state: ChainState): LinkResu
 
 /** softlimit as one link. */
 export function softlimit(args: readonly string[], state: ChainState): LinkResult {
-  return applySoftlimit(parseSoftlimit(args), state);
+  return applySoftlimit(parseSoftlimit(args, state.runAs), state);
 }
