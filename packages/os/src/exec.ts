@@ -65,14 +65,15 @@ export function restoreNofile(soft: number | undefined): void {
 function flushCoverage(): void {
   const dir = process.env.NODE_V8_COVERAGE;
   if (dir === undefined || dir === '' || !existsSync(dir)) return;
-  // why: the queued limits are already set: a low soft RLIMIT_AS/DATA makes V8 abort (out of
-  // memory) while it collects, a low FSIZE/NOFILE fails the write. Lift each soft limit to its
-  // hard one for the write, then put it back for the next program; give up if a memory limit
-  // is hard too.
+  // why: the queued limits are already set. Under a finite soft RLIMIT_AS or DATA, V8 may
+  // abort (std::bad_alloc) while collecting, and lifting the limit for the write would widen
+  // the window in which Node's other threads run under the lowered one: give up this link's
+  // coverage instead. A low FSIZE/NOFILE would fail the write: lift those to their hard values
+  // for the write, then put them back for the next program.
+  for (const r of [RLIMIT.AS, RLIMIT.DATA]) if (getrlimit(r).soft !== Infinity) return;
   const lifted: Array<[number, { soft: number; hard: number }]> = [];
-  for (const r of [RLIMIT.AS, RLIMIT.DATA, RLIMIT.FSIZE, RLIMIT.NOFILE]) {
+  for (const r of [RLIMIT.FSIZE, RLIMIT.NOFILE]) {
     const cur = getrlimit(r);
-    if (cur.hard !== Infinity && (r === RLIMIT.AS || r === RLIMIT.DATA)) return restore(lifted);
     if (cur.soft === cur.hard) continue;
     setrlimit(r, cur.hard, cur.hard);
     lifted.push([r, cur]);
