@@ -11,6 +11,9 @@ import { benchDir, bin, table, which } from './lib.mjs';
 export const title = 'tsvscan: many services in one process (vs runsvdir, s6-svscan, svscan)';
 
 const N_BIG = 1000;
+/** Rounds of the 1000-service start/stop measure, the scanners interleaved (so a change in the
+ * machine's load hits each alike); min, median and max are reported. */
+const START_STOP_ROUNDS = 3;
 const N_IDLE = 100;
 const N_DUP = 5;
 const IDLE_WINDOW_MS = 20_000;
@@ -84,6 +87,17 @@ function children(pid) {
   return out;
 }
 
+/** CPU seconds (user + system) pid has used itself (not its children), 0 when gone. */
+function cpuOf(pid) {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /** PSS in KiB (smaps_rollup). */
 function pss(pid) {
   try {
@@ -124,10 +138,12 @@ function scanners() {
       // why: raise the soft NOFILE first: 1000 services hold ~4000 descriptors.
       argv: (dir) => ['sh', ['-c', 'ulimit -Sn "$(ulimit -Hn)"; exec "$0" "$@"', bin('tsvscan'), dir]],
       supervisors: () => [],
+      // TERM: every service is stopped, then tsvscan exits
+      stop: (pid) => kill(pid, 'SIGTERM'),
     },
   ];
-  if (which('runsvdir') && which('runsv')) list.push({ name: 'runit (runsvdir + runsv)', argv: (dir) => ['runsvdir', [dir]], supervisors: (pid) => children(pid) });
-  if (which('s6-svscan') && which('s6-supervise')) list.push({ name: 's6 (s6-svscan + s6-supervise)', argv: (dir) => ['s6-svscan', ['-c', String(2 * N_BIG), dir]], supervisors: (pid) => children(pid) });
+  if (which('runsvdir') && which('runsv')) list.push({ name: 'runit (runsvdir + runsv)', argv: (dir) => ['runsvdir', [dir]], supervisors: (pid) => children(pid), stop: (pid) => kill(pid, 'SIGHUP') });
+  if (which('s6-svscan') && which('s6-supervise')) list.push({ name: 's6 (s6-svscan + s6-supervise)', argv: (dir) => ['s6-svscan', ['-c', String(2 * N_BIG), dir]], supervisors: (pid) => children(pid), stop: (pid) => kill(pid, 'SIGTERM') });
   if (which('svscan') && which('supervise')) list.push({ name: 'daemontools (svscan + supervise)', argv: (dir) => ['svscan', [dir]], supervisors: (pid) => children(pid) });
   return list;
 }
@@ -171,6 +187,35 @@ async function bigRun(sc, n) {
   await waitUntil(() => sleepers(mark).length === 0, 20_000);
   rmSync(root, { recursive: true, force: true });
   return { ok, upMs, scannerPss, supPss, steadyPss, nSup: sups.length };
+}
+
+/** One round: time and CPU (scanner + supervisors) until all n services run, then the time
+ * from the scanner's stop signal until none of them runs (runsvdir: HUP, which TERMs every
+ * runsv, each stopping its service; tsvscan and s6-svscan: TERM). */
+async function startStop(sc, n) {
+  const root = benchDir('tsv-bench-scan-');
+  const mark = newMark();
+  const { dir, up } = makeScanDir(root, n, mark);
+  const t0 = process.hrtime.bigint();
+  const pid = startScanner(sc, dir);
+  const ok = await waitUntil(() => readdirSync(up).length >= n, 180_000, 10);
+  const upMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpuS = cpuOf(pid) + sc.supervisors(pid).reduce((a, p) => a + cpuOf(p), 0);
+  await waitUntil(() => sleepers(mark).length >= n, 20_000);
+  const t1 = process.hrtime.bigint();
+  sc.stop(pid);
+  const stopped = await waitUntil(() => sleepers(mark).length === 0, 120_000, 10);
+  const stopMs = Number(process.hrtime.bigint() - t1) / 1e6;
+  stopAll(pid, sc, mark);
+  await waitUntil(() => sleepers(mark).length === 0, 20_000);
+  rmSync(root, { recursive: true, force: true });
+  return { ok: ok && stopped, upMs, cpuS, stopMs };
+}
+
+/** min / median / max of xs, formatted by f. */
+function spread(xs, f) {
+  const v = [...xs].sort((a, b) => a - b);
+  return `${f(v[Math.floor(v.length / 2)])} (${f(v[0])} to ${f(v.at(-1))})`;
 }
 
 /** PSS of tsvscan with no service (the fixed cost) and of an idle `node` (the floor). */
@@ -258,10 +303,14 @@ async function duplicates(list) {
 export async function run() {
   const list = scanners();
   const out = [];
+  const loadAtStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   try {
     const fixed = await fixedCost();
     const big = [];
     for (const sc of list.filter((s) => !s.name.startsWith('daemontools'))) big.push({ name: sc.name, ...(await bigRun(sc, N_BIG)) });
+    const startList = list.filter((s) => !s.name.startsWith('daemontools'));
+    const rounds = new Map(startList.map((sc) => [sc.name, []]));
+    for (let i = 0; i < START_STOP_ROUNDS; i++) for (const sc of startList) rounds.get(sc.name).push(await startStop(sc, N_BIG));
     const idleRuns = await idle(list.filter((s) => !s.name.startsWith('daemontools')));
     const dup = await duplicates(list);
     const kib = (x) => `${Math.round(x).toLocaleString('en-US')} KiB`;
@@ -280,6 +329,16 @@ export async function run() {
         b.ok ? `${(b.upMs / 1000).toFixed(2)} s` : `not all up after ${(b.upMs / 1000).toFixed(0)} s`,
       ]),
     )}\n\ntsvscan fixed cost (no service): ${kib(fixed.tsvscan)} steady (${kib(fixed.early)} ${SETTLE_MS / 1000} s after start); floor (an idle \`node\`): ${kib(fixed.floor)}. Marginal cost per service = (PSS at n = ${N_BIG} − PSS with none) / ${N_BIG} = ${kib(marginal)} at steady state (target ≤ 50 KiB: ${marginal <= 50 ? 'met' : 'NOT met'}), ${kib(marginalEarly)} ${SETTLE_MS / 1000} s after the start-up burst, before V8 has collected its garbage; fixed cost target ≤ 50 MiB: ${fixed.tsvscan <= 50 * 1024 ? 'met' : 'NOT met'}.`);
+    const secs = (ms) => `${(ms / 1000).toFixed(2)} s`;
+    const cpus = (x) => `${x.toFixed(2)} s`;
+    out.push(`### Start and stop of ${N_BIG} services, ${START_STOP_ROUNDS} rounds\n\nEach round starts every scanner on a fresh directory of ${N_BIG} services, in turn (the scanners interleaved, so a change in the machine's load hits each alike). *Start*: from the scanner's spawn until every run script has started; *CPU*: user + system time of the scanner and its supervisor processes at that moment (not the services'); *stop*: from the stop signal (tsvscan: TERM; runsvdir: HUP, which TERMs every runsv; s6-svscan: TERM) until no service runs. Median (min to max) of the rounds. The load average when the measure began: ${loadAtStart}.\n\n${table(
+      ['supervision', `start of ${N_BIG}`, 'CPU to start', `stop of ${N_BIG}`],
+      startList.map((sc) => {
+        const r = rounds.get(sc.name);
+        const bad = r.filter((x) => !x.ok).length;
+        return [sc.name, spread(r.map((x) => x.upMs), secs) + (bad ? ` (${bad} incomplete)` : ''), spread(r.map((x) => x.cpuS), cpus), spread(r.map((x) => x.stopMs), secs)];
+      }),
+    )}`);
     out.push(`### Idle wakeups with ${N_IDLE} services up\n\nVoluntary + involuntary context switches of the scanner and all its supervisor processes (every thread), counted over ${IDLE_WINDOW_MS / 1000} s (starting ${IDLE_SETTLE_MS / 1000} s after all services are up, once V8's memory reducer has finished its few delayed GC rounds after the start-up burst) with all scanners running side by side, extrapolated to 60 s. runsvdir wakes every 5 s to poll the directory; tsvscan and s6-svscan wait for events.\n\n${table(
       ['supervision', 'context switches per 60 s'],
       idleRuns.map((r) => [r.name, r.ok ? String(Math.round(r.perMin)) : 'not all up']),

@@ -27,23 +27,51 @@ function executables() {
   return out;
 }
 
+// Modules bundled into a file of their own beside the executable's bundle, which requires that
+// file only when it imports the module. Why: esbuild puts a lazily imported module into the same
+// file (run only when imported, but parsed at every start); yargs (tsvctl's own verbs) is 280 KB
+// that `tsvctl status` must neither read nor parse. Keyed by executable: module (relative to
+// dist/) and the bundle's name.
+const separate = { tsvctl: [{ module: 'verbs/front.js', bundle: 'tsvctl-front' }] };
+
+/** An esbuild plugin: imports of the separate modules become requires of their bundles. */
+function separatePlugin(dist, mods) {
+  return {
+    name: 'separate',
+    setup(b) {
+      b.onResolve({ filter: /^\./ }, (args) => {
+        const m = mods.find((x) => resolve(args.resolveDir, args.path) === join(dist, x.module));
+        return m === undefined ? undefined : { path: `./${m.bundle}.bundle.cjs`, external: true };
+      });
+    },
+  };
+}
+
+/** esbuild options shared by every bundle. */
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // why: CommonJS has no import(): lazy imports of a separate bundle become require() calls
+  // (bundled modules are unaffected: esbuild inlines them either way).
+  supported: { 'dynamic-import': false },
+  define: { 'import.meta.url': '__tsvMetaUrl' },
+  banner: { js: banner },
+  // why: a .map beside each bundle (and its sourceMappingURL comment), chained through tsc's own
+  // maps, lets coverage (NODE_V8_COVERAGE, tap's report) count lines of packages/*/src/*.ts.
+  // Node reads the map only when source maps or coverage are on, so a normal start pays nothing.
+  sourcemap: 'linked',
+  logLevel: 'warning',
+};
+
 await Promise.all(
-  executables().map(({ pkgDir, name }) =>
-    build({
-      entryPoints: [join(pkgDir, 'dist', 'cli', `${name}.js`)],
-      outfile: join(pkgDir, 'dist', `${name}.bundle.cjs`),
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      define: { 'import.meta.url': '__tsvMetaUrl' },
-      banner: { js: banner },
-      // why: a .map beside each bundle (and its sourceMappingURL comment), chained through
-      // tsc's own maps, lets coverage (NODE_V8_COVERAGE, tap's report) count lines of
-      // packages/*/src/*.ts. Node reads the map only when source maps or coverage are on, so
-      // a normal start pays nothing for it.
-      sourcemap: 'linked',
-      logLevel: 'warning',
-    }),
-  ),
+  executables().flatMap(({ pkgDir, name }) => {
+    const dist = join(pkgDir, 'dist');
+    const mods = separate[name] ?? [];
+    return [
+      build({ ...common, entryPoints: [join(dist, 'cli', `${name}.js`)], outfile: join(dist, `${name}.bundle.cjs`), plugins: [separatePlugin(dist, mods)] }),
+      ...mods.map((m) => build({ ...common, entryPoints: [join(dist, m.module)], outfile: join(dist, `${m.bundle}.bundle.cjs`) })),
+    ];
+  }),
 );

@@ -1,8 +1,7 @@
 // Pure parts of @tsv/chain: getopt, env file values and pathexec-style changes, limit values,
 // the option parsers.
 import t from 'tap';
-import { ToolError } from '@tsv/core';
-import { getopt, GetoptError } from '@tsv/core';
+import { getopt, GetoptError, ToolError } from '@tsv/core';
 import { applyEnvChanges, envFileValue, parseChpst, parseLimit, parseSetlock, parseSoftlimit, parseEnvdir, lookupUidGids } from '@tsv/chain';
 
 /** A tap `throws` pattern: a ToolError with this exit code. */

@@ -19,7 +19,8 @@ t.test('argv: getopt w:vV, clusters, --, SVWAIT, SVDIR, LSB', async (t) => {
   t.match(parse(['-w5', 'up', 'a']), { verbose: true, waitSec: 5 });
   t.match(parse(['-vw', '3', 'up', 'a']), { verbose: true, waitSec: 3 });
   t.match(parse(['-w', '0.5', 'up', 'a']), { waitSec: 0 }, 'whole seconds');
-  t.match(parse(['--', '-v', 'a']), { verbose: false, command: '-v', services: ['a'] });
+  t.match(parse(['--', '-v', 'a'], {}, 'sv'), { verbose: false, command: '-v', services: ['a'] });
+  t.throws(() => parse(['--', '-v', 'a']), { exitCode: 100, message: 'unknown command: -v (did you mean up?)' }, 'tsvctl is strict');
   t.match(parse(['status', '-v', 'a']), { verbose: false, services: ['-v', 'a'] }, 'options end at the command');
   t.match(parse(['up', 'a'], { SVWAIT: '12x', SVDIR: '/srv' }), { waitSec: 12, svdir: '/srv', verbose: false });
   t.match(parse(['status', '--json', 'a']), { json: true, services: ['a'] });

@@ -1,8 +1,7 @@
 // Taking a flock(2) lock that the exec'd program keeps holding (setlock, chpst -l/-L).
 import { fatalFrom } from '@tsv/core';
-import { flock } from '@tsv/native';
+import { LockError, openLocked } from '@tsv/os';
 import type { ChainState } from './state.js';
-import { constants, openSync } from 'node:fs';
 
 /** How the two families word lock failures. */
 export interface LockWording {
@@ -31,18 +30,13 @@ function quietUsr1(): void {
  * exclusive flock, waiting when wait is set; the fd is added to the fds kept across exec.
  * Throws a ToolError worded per family; exit 111. */
 export function takeLock(file: string, wait: boolean, state: ChainState, words: LockWording): number {
+  if (wait) quietUsr1();
   let fd: number;
   try {
-    fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK | constants.O_CREAT, 0o600);
+    fd = openLocked(file, { wait, nonblockOpen: true });
   } catch (err) {
-    throw fatalFrom(words.open(file), err);
-  }
-  if (wait) quietUsr1();
-  try {
-    // why: flock, never fcntl: runsv and svlogd lock with flock and the two kinds do not conflict
-    flock(fd, true, !wait);
-  } catch (err) {
-    throw fatalFrom(words.lock(file), err);
+    if (!(err instanceof LockError)) throw err;
+    throw fatalFrom(err.step === 'open' ? words.open(file) : words.lock(file), err.cause);
   }
   // why: Node opened fd close-on-exec; execve clears that flag on every fd in keepFds
   state.keepFds.push(fd);

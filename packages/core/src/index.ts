@@ -12,3 +12,4 @@ export * from './extra-status.js';
 export * from './word-file.js';
 export * from './exit-codes.js';
 export * from './getopt.js';
+export * from './scan-dir-default.js';

@@ -1,6 +1,7 @@
 // Errors meant for the user, in runit's style (`prog: fatal: message: errstr`): libraries throw
 // ToolError; only the CLI layer (@tsv/os runMain) prints and picks the exit code.
 import { errstr } from './errstr.js';
+import { EXIT } from './exit-codes.js';
 
 /** An error meant for the user: one line, a level, and the exit code the tool must return. */
 export class ToolError extends Error {
@@ -15,7 +16,7 @@ export class ToolError extends Error {
 }
 
 /** A fatal error whose message ends in the djb text of cause: `what: errstr`. */
-export function fatalFrom(what: string, cause: unknown, exitCode = 111): ToolError {
+export function fatalFrom(what: string, cause: unknown, exitCode: number = EXIT.temporary): ToolError {
   return new ToolError(`${what}: ${errstr(cause)}`, exitCode);
 }
 

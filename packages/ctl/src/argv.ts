@@ -4,6 +4,7 @@
 // words (runit.md 3.3) and service name resolution (runit.md 3.2).
 import { accessSync, constants, statSync } from 'node:fs';
 import { EXIT, scanGetopt, usageError } from '@tsv/core';
+import { unknownCommand } from './command-words.js';
 
 /** Default SVDIR when the environment has none (Debian's build of sv). */
 export const DEFAULT_SVDIR = '/etc/service';
@@ -101,6 +102,10 @@ export function parseArgs(prog: string, args: readonly string[], env: NodeJS.Pro
   let i = 0;
   const command = args2[i++];
   if (command === undefined) usage(prog, lsb);
+  // why: under its own name tsvctl is strict (a typo is an error naming the nearest word); as
+  // sv, or in LSB mode, sv's first-letter leniency stays (scripts rely on it).
+  const unknown = prog === 'tsvctl' ? unknownCommand(command) : undefined;
+  if (unknown !== undefined) throw unknown;
   o.command = command;
   let rest = args2.slice(i);
   if (command === 'status') {

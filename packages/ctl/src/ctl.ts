@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { chdirError, looksLikeSignal, parseArgs, planCommand, progName, servicePath, usageText, VersionRequest, type CommandPlan, type CtlOptions } from './argv.js';
 import { collectStatus, enterService, hasExtraFile, lsbStatusCode, Out, renderPlain, type ExtraReader, type ServiceStatus } from './status.js';
 import type { SignalSpec } from './signals.js';
+import { wantsFront } from './command-words.js';
 import type { Waiter } from './wait.js';
 
 /** The version line -V prints. */
@@ -38,6 +39,8 @@ function killSignalWord(o: CtlOptions): string | undefined {
 
 /** Run tsvctl with argv0 (the invoked name) and args; resolves to the exit code. */
 export async function tsvctl(argv0: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  // why: tsvctl's own verbs parse with yargs, loaded only for them (start-up of the sv verbs).
+  if (wantsFront(progName(argv0), args)) return (await import('./verbs/front.js')).runFront(args, env);
   const parsed = parseArgs(progName(argv0), args, env);
   if (parsed instanceof VersionRequest) {
     writeErr(versionLine());

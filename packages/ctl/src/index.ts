@@ -8,3 +8,8 @@ export { statusView, formatLine, extrasOf, type StatusView, type Now } from './s
 export { judge, changedSince, type Verdict, type CheckContext } from './wait-checks.js';
 export { skipByRule } from './control-send.js';
 export { findLogDirs, logDirWords } from './log-dirs.js';
+export { editDistance, nearestCommand, isKnownCommand, unknownCommand, wantsFront } from './command-words.js';
+export { shellQuote, runScript, envFiles, userInPasswd, type NewServiceSpec } from './verbs/new-service.js';
+export { splitNewArgs } from './verbs/new-args.js';
+export { formatDuration, formatBytes, lastExitText } from './verbs/list-render.js';
+export { membersOf, cpuTicksOf, type ProcEntry } from './verbs/proc-usage.js';

@@ -1,7 +1,7 @@
 // Diagnostics in runit's style, written: one line to stderr, synchronously; runMain runs a CLI
 // main and turns a ToolError into its line and exit code.
 import { writeSync } from 'node:fs';
-import { ENV, errstr, ToolError } from '@tsv/core';
+import { ENV, errstr, EXIT, ToolError } from '@tsv/core';
 
 /** Write one line to stderr synchronously (async writes are lost when the process execs). */
 export function writeErr(line: string): void {
@@ -36,7 +36,7 @@ export function report(prog: string, err: unknown): number {
     return err.exitCode;
   }
   writeErr(`${prog}: fatal: ${errstr(err)}`);
-  return 111;
+  return EXIT.temporary;
 }
 
 /** Put NODE_EXTRA_CA_CERTS back into env when the launcher parked it (see bin/*.js): this

@@ -3,3 +3,4 @@
 export * from './diag.js';
 export * from './exec.js';
 export * from './proc.js';
+export * from './lock.js';

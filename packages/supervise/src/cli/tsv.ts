@@ -1,16 +1,23 @@
-// tsv DIR: supervise one service directory (runsv). SIGTERM (and SIGINT) act like `x`.
-import { readdirSync } from 'node:fs';
+// tsv DIR: supervise one service directory (runsv). SIGTERM (and SIGINT) act like `x`. Run as
+// `runsv` (a symlink), its usage line is runsv's.
 import { usageError } from '@tsv/core';
 import { runMain, writeErr } from '@tsv/os';
+import { readdirSync } from 'node:fs';
 import { setCloexec } from '@tsv/native';
 import { Supervisor } from '../supervisor.js';
+import { detachDeadTerminalsAtExit } from './dead-tty.js';
+import { closeInheritedOnExec } from './inherited-fds.js';
+import { invokedAs } from './invoked-as.js';
 
 /** Parse argv, supervise, exit 0 after `x`. */
-async function main(argv: string[]): Promise<number> {
-  if (argv.length !== 1 || argv[0] === undefined || argv[0] === '') throw usageError('usage: tsv dir', 1);
+async function main(prog: string, argv: string[]): Promise<number> {
+  // why: runsv prints its usage followed by an empty line (strerr_die with a trailing "\n").
+  if (argv.length !== 1 || argv[0] === undefined || argv[0] === '') throw usageError(prog === 'runsv' ? 'usage: runsv dir\n\n' : `usage: ${prog} dir`, 1);
   const dir = argv[0];
   closeInheritedOnExec();
-  const sup = new Supervisor(dir, { diagPrefix: `tsv ${dir}`, warn: writeErr, program: 'tsv' });
+  detachDeadTerminalsAtExit();
+  // why: runsv's diagnostics say `runsv DIR`; under any other name tsv's own say `tsv DIR`.
+  const sup = new Supervisor(dir, { diagPrefix: `${diagName(prog)} ${dir}`, warn: writeErr, program: 'tsv' });
   // why: without a SIGUSR1 listener Node would open its inspector on that signal.
   process.on('SIGUSR1', () => undefined);
   const stop = (): void => void sup.shutdown();
@@ -21,19 +28,11 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Mark every fd above 2 that tsv inherited close-on-exec, so the service gets exactly 0, 1, 2
- * (Node itself only does that for fds up to 15). */
-function closeInheritedOnExec(): void {
-  for (const name of readdirSync('/proc/self/fd')) {
-    const fd = Number(name);
-    if (fd <= 2) continue;
-    try {
-      setCloexec(fd, true);
-    } catch {
-      // the fd of the directory listing itself, closed by now
-    }
-  }
+/** The name diagnostics carry: the peer's under its name, else tsv. */
+function diagName(prog: string): string {
+  return prog === 'runsv' ? 'runsv' : 'tsv';
 }
 
+const prog = invokedAs(process.argv[1], 'tsv');
 const dirArg = process.argv[2];
-runMain(`tsv ${dirArg ?? ''}`.trimEnd(), () => main(process.argv.slice(2)));
+runMain(`${diagName(prog)} ${dirArg ?? ''}`.trimEnd(), () => main(prog, process.argv.slice(2)));

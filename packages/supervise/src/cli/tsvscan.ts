@@ -1,34 +1,77 @@
-// tsvscan [DIR]: supervise every service directory of DIR (default $SVDIR, else ~/service) in one
-// process (runsvdir). TERM/INT stop every service and exit 0; HUP rescans.
+// tsvscan [DIR]: supervise every service directory of DIR (default $SVDIR, else ~/service, which
+// must then exist) in one process (runsvdir). TERM/INT stop every service and exit 0; HUP
+// rescans. Run as `runsvdir` (a symlink) it takes runsvdir's arguments and usage.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SCANDIR, usageError, warnLine } from '@tsv/core';
+import { defaultScanDir, usageError, warnLine } from '@tsv/core';
 import { report, runMain, writeErr } from '@tsv/os';
 import { runScanDir } from '../scan/scan-dir.js';
 import { Supervisor } from '../supervisor.js';
+import { detachDeadTerminalsAtExit } from './dead-tty.js';
+import { closeInheritedOnExec } from './inherited-fds.js';
+import { invokedAs } from './invoked-as.js';
+
+/** What the command line asks for. */
+interface ScanArgs {
+  /** the directory as given (or defaulted) */
+  shown: string;
+  /** true when no directory was given: the default must exist */
+  defaulted: boolean;
+}
+
+/** tsvscan's own syntax: `tsvscan [--] [dir]`. */
+function parseOwn(prog: string, argv: string[]): ScanArgs {
+  const args = argv[0] === '--' ? argv.slice(1) : argv;
+  if (args.length > 1 || args[0] === '') throw usageError(`usage: ${prog} [dir]`, 1);
+  if (args[0] !== undefined) return { shown: args[0], defaulted: false };
+  return { shown: defaultScanDir(process.env, homedir()), defaulted: true };
+}
+
+/** runsvdir's syntax, as runsvdir.c reads it: `runsvdir [-P] dir [log]`. Only the first word is
+ * looked at for an option: `-P...` and `--...` are consumed, any other word is the directory.
+ * -P (a session per runsv) is what tsvscan does anyway (every run starts in its own session);
+ * the readproctitle log argument is accepted and not used (see docs/tsvscan.md). */
+function parseRunsvdir(argv: string[]): ScanArgs {
+  // why: runsvdir prints its usage followed by an empty line, and exits 1.
+  const usage = (): never => {
+    throw usageError('usage: runsvdir [-P] dir\n\n', 1);
+  };
+  let args = argv;
+  const first = args[0];
+  if (first === undefined) usage();
+  if (first !== undefined && first.startsWith('-') && (first[1] === 'P' || first[1] === '-')) args = args.slice(1);
+  const dir = args[0];
+  if (dir === undefined || dir === '') return usage();
+  return { shown: dir, defaulted: false };
+}
 
 /** Parse argv, scan until told to stop, return the exit code. */
-async function main(argv: string[]): Promise<number> {
-  const args = argv[0] === '--' ? argv.slice(1) : argv;
-  if (args.length > 1 || args[0] === '') throw usageError('usage: tsvscan [dir]', 1);
-  const shown = args[0] ?? process.env[SCANDIR.envDir] ?? join(homedir(), SCANDIR.homeDir);
-  const prog = `tsvscan ${shown}`;
+async function main(prog: string, argv: string[]): Promise<number> {
+  const peer = prog === 'runsvdir';
+  const { shown, defaulted } = peer ? parseRunsvdir(argv) : parseOwn(prog, argv);
+  closeInheritedOnExec();
+  detachDeadTerminalsAtExit();
+  const name = peer ? 'runsvdir' : 'tsvscan';
+  const diag = `${name} ${shown}`;
   // why: one process hosts every service: a programming error surfacing in one service's event
   // handler must not take all the others down with it. Reported on one line; tsvscan goes on.
-  const internal = (e: unknown): void => writeErr(warnLine(prog, `internal error: ${e instanceof Error ? e.message : String(e)}`));
+  const internal = (e: unknown): void => writeErr(warnLine(diag, `internal error: ${e instanceof Error ? e.message : String(e)}`));
   process.on('uncaughtException', internal);
   process.on('unhandledRejection', internal);
   try {
     return await runScanDir({
       dir: resolve(shown),
       shown,
-      warn: (m) => writeErr(warnLine(prog, m)),
-      // why: each service's diagnostics carry its own path, as runsv's `runsv NAME:` lines do.
-      factory: (dir, name) => new Supervisor(dir, { diagPrefix: `tsvscan ${join(shown, name)}`, warn: writeErr, program: 'tsvscan' }),
+      mustExist: defaulted,
+      warn: (m) => writeErr(warnLine(diag, m)),
+      // why: each service's diagnostics carry its own path, as runsv's `runsv NAME:` lines do
+      // (under runsvdir's name exactly those: runsvdir runs `runsv NAME` in the scan directory).
+      factory: (dir, svc) => new Supervisor(dir, { diagPrefix: peer ? `runsv ${svc}` : `tsvscan ${join(shown, svc)}`, warn: writeErr, program: 'tsvscan' }),
     });
   } catch (e) {
-    return report(prog, e);
+    return report(diag, e);
   }
 }
 
-runMain('tsvscan', () => main(process.argv.slice(2)));
+const prog = invokedAs(process.argv[1], 'tsvscan');
+runMain(prog === 'runsvdir' ? 'runsvdir' : 'tsvscan', () => main(prog, process.argv.slice(2)));

@@ -2,7 +2,7 @@
 // services start within milliseconds, no polling), keep the table of hosted supervisors in step
 // with it, reap re-parented processes, and on TERM/INT stop everything and report how it went.
 import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { errstr, ToolError } from '@tsv/core';
+import { errstr, EXIT, ToolError } from '@tsv/core';
 import { identityKey, readListing } from './listing.js';
 import { Reaper } from './reaper.js';
 import { lockScanDir, unlockScanDir } from './scan-lock.js';
@@ -15,6 +15,9 @@ export interface ScanDirOptions {
   /** the scan directory as the user gave it (for messages) */
   shown: string;
   factory: SupervisorFactory;
+  /** a missing directory at start-up is fatal (no DIR was given: the default must exist)
+   * instead of waited for */
+  mustExist?: boolean;
   /** print one warning (the message only) */
   warn(message: string): void;
 }
@@ -91,27 +94,27 @@ class ScanDir {
     await this.reaper.killStrays();
     this.cleanup();
     if (fatal !== undefined) throw fatal;
-    return clean ? 0 : 111;
+    return clean ? EXIT.ok : EXIT.temporary;
   }
 
   /** At start-up: a scan directory that is a file or cannot be read is fatal; a missing one is
-   * waited for (warned once). */
+   * waited for (warned once), unless it must exist. */
   private firstLook(): void {
     let st;
     try {
       st = statSync(this.opts.dir, { bigint: true });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new ToolError(`unable to stat ${this.opts.shown}: ${errstr(e)}`, 111);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && this.opts.mustExist !== true) return;
+      throw new ToolError(`unable to stat ${this.opts.shown}: ${errstr(e)}`, EXIT.temporary);
     }
-    if (!st.isDirectory()) throw new ToolError(`unable to scan ${this.opts.shown}: not a directory`, 111);
+    if (!st.isDirectory()) throw new ToolError(`unable to scan ${this.opts.shown}: not a directory`, EXIT.temporary);
     // why: lock before reading, so a second tsvscan is refused before it touches any service.
     this.lockFd = lockScanDir(this.opts.dir, this.opts.shown);
     this.dirKey = identityKey(st);
     try {
       readdirSync(this.opts.dir);
     } catch (e) {
-      throw new ToolError(`unable to read ${this.opts.shown}: ${errstr(e)}`, 111);
+      throw new ToolError(`unable to read ${this.opts.shown}: ${errstr(e)}`, EXIT.temporary);
     }
   }
 
@@ -154,7 +157,7 @@ class ScanDir {
       } catch (e) {
         // why: a fatal condition (e.g. the lock of a replaced directory is held by another
         // tsvscan) ends tsvscan in order, after stopping every service.
-        this.resolveStop(e instanceof ToolError ? e : new ToolError(errstr(e), 111));
+        this.resolveStop(e instanceof ToolError ? e : new ToolError(errstr(e), EXIT.temporary));
       }
     });
   }
