@@ -58,19 +58,23 @@ export function restoreNofile(soft: number | undefined): void {
   }
 }
 
-/** Under NODE_V8_COVERAGE (a test run measuring coverage), write this process's coverage now:
- * Node writes it at exit, and a successful execve is no exit. Nothing otherwise (node:v8 is
- * loaded only then). Skipped when the directory is not reachable (after a chroot), where Node
- * would print a warning on the stderr the next program inherits. */
-function flushCoverage(): void {
-  const dir = process.env.NODE_V8_COVERAGE;
-  if (dir === undefined || dir === '' || !existsSync(dir)) return;
+/** NODE_V8_COVERAGE as this program started with it (a test run measuring coverage). Read
+ * here, once: execvpe runs after the queued limits are set, when a low RLIMIT_AS leaves Node no
+ * room to map memory (see chain's limits.ts), so without coverage it must not even call (and so
+ * lazily compile) flushCoverage. */
+const coverageDir = process.env.NODE_V8_COVERAGE;
+
+/** Under NODE_V8_COVERAGE, write this process's coverage now: Node writes it at exit, and a
+ * successful execve is no exit (node:v8 is loaded only then). Skipped when the directory is
+ * not reachable (after a chroot), where Node would print a warning on the stderr the next
+ * program inherits. */
+function flushCoverage(dir: string): void {
   // why: the queued limits are already set. Under a finite soft RLIMIT_AS or DATA, V8 may
   // abort (std::bad_alloc) while collecting, and lifting the limit for the write would widen
   // the window in which Node's other threads run under the lowered one: give up this link's
   // coverage instead. A low FSIZE/NOFILE would fail the write: lift those to their hard values
   // for the write, then put them back for the next program.
-  for (const r of [RLIMIT.AS, RLIMIT.DATA]) if (getrlimit(r).soft !== Infinity) return;
+  if (getrlimit(RLIMIT.AS).soft !== Infinity || getrlimit(RLIMIT.DATA).soft !== Infinity || !existsSync(dir)) return;
   const lifted: Array<[number, { soft: number; hard: number }]> = [];
   for (const r of [RLIMIT.FSIZE, RLIMIT.NOFILE]) {
     const cur = getrlimit(r);
@@ -95,7 +99,7 @@ function restore(lifted: Array<[number, { soft: number; hard: number }]>): void 
 export function execvpe(name: string, argv: string[], env: EnvList, keepFds: number[], pathVar: string | undefined): never {
   let remembered: unknown;
   let last: unknown;
-  flushCoverage();
+  if (coverageDir !== undefined && coverageDir !== '') flushCoverage(coverageDir);
   for (const file of candidates(name, pathVar)) {
     try {
       execve(file, argv, env, keepFds);
