@@ -3,8 +3,8 @@
 import t, { type Test } from 'tap';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IS_ROOT, tmpdir, waitFor } from '../helpers/index.js';
-import { nobodySkip, runWrapper, spawnWrapper, flockWaiterOn } from '../helpers/chain.js';
+import { IS_ROOT, tmpdir, waitFor } from '@tsv/testkit';
+import { nobodySkip, runWrapper, spawnWrapper, flockWaiterOn } from '@tsv/testkit/chain';
 import { CHPST_USAGE, ENVDIR_USAGE, SETUIDGID_USAGE, ENVUIDGID_USAGE, SOFTLIMIT_USAGE, SETLOCK_USAGE, PGRPHACK_USAGE } from '@tsv/chain';
 
 /** Run one case and check status and the exact stderr. */

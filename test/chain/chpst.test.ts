@@ -2,8 +2,8 @@
 import t from 'tap';
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IS_ROOT, tmpdir, waitFor, procStatus } from '../helpers/index.js';
-import { chainEnv, copyWithLibs, fields, limits, nobodySkip, runWrapper, spawnWrapper, statFields, flockWaiterOn } from '../helpers/chain.js';
+import { IS_ROOT, tmpdir, waitFor, procStatus } from '@tsv/testkit';
+import { chainEnv, copyWithLibs, fields, limits, nobodySkip, runWrapper, spawnWrapper, statFields, flockWaiterOn } from '@tsv/testkit/chain';
 
 const root = { skip: !IS_ROOT && 'needs root' };
 

@@ -5,8 +5,8 @@
 import t, { type Test } from 'tap';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, BIN_DIR, IS_ROOT, run, tmpdir, type RunResult } from '../helpers/index.js';
-import { chainEnv, fields, limits, nobodySkip, script } from '../helpers/chain.js';
+import { bin, BIN_DIR, IS_ROOT, run, tmpdir, type RunResult } from '@tsv/testkit';
+import { chainEnv, fields, limits, nobodySkip, script } from '@tsv/testkit/chain';
 
 const WRAPPERS = ['chpst', 'setuidgid', 'envuidgid', 'envdir', 'softlimit', 'setlock', 'pgrphack'];
 
@@ -60,7 +60,11 @@ t.test('exec keeps the PID', async (t) => {
 t.test('a three-link chain starts Node once and matches the real chain', { skip: nobodySkip(IS_ROOT) }, async (t) => {
   const s = setup(t);
   const probe = `echo $$; cat /proc/$$/status /proc/$$/limits; env | LC_ALL=C sort`;
-  const cmd = `echo $$; exec envdir ./env setuidgid nobody softlimit -m 300000000 sh -c '${probe}'`;
+  // why unset NODE_V8_COVERAGE (set when the run measures coverage; Node copies it into every
+  // child's environment, so only the shell can drop it): once softlimit has lowered RLIMIT_AS
+  // below what Node has mapped, a Node recording coverage can fail to map memory in the steps
+  // before execve (seen in 2 full runs out of 4). This run is not measured, and stays exact.
+  const cmd = `unset NODE_V8_COVERAGE; echo $$; exec envdir ./env setuidgid nobody softlimit -m 300000000 sh -c '${probe}'`;
   const fused = await sh(cmd, s.dir, s.env(s.fusedPath));
   t.equal(fused.code, 0, fused.stderr);
   t.equal(countStarts(s.starts), 1, 'one Node start for three links');

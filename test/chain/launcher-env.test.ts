@@ -5,8 +5,8 @@
 import t, { type Test } from 'tap';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, run, spawnTracked, tmpdir, waitFor } from '../helpers/index.js';
-import { killUnder } from '../helpers/services.js';
+import { bin, run, spawnTracked, tmpdir, waitFor } from '@tsv/testkit';
+import { killUnder } from '@tsv/testkit/services';
 
 const PATH = '/usr/local/bin:/usr/bin:/bin';
 

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, IS_ROOT, run, tmpdir } from '../helpers/index.js';
+import { bin, IS_ROOT, run, tmpdir } from '@tsv/testkit';
 
 /** Where the installed peers live (Debian's runit and daemontools packages). */
 const PEER_DIR = '/usr/bin';

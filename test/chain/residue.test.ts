@@ -4,8 +4,8 @@
 import t from 'tap';
 import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, run, tmpdir } from '../helpers/index.js';
-import { chainEnv, fields, limits, runWrapper, script, viaSh } from '../helpers/chain.js';
+import { bin, run, tmpdir } from '@tsv/testkit';
+import { chainEnv, fields, limits, runWrapper, script, viaSh } from '@tsv/testkit/chain';
 
 const SIGPIPE_BIT = 1n << 12n;
 const SIGXFSZ_BIT = 1n << 24n;

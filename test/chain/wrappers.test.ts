@@ -3,8 +3,8 @@
 import t from 'tap';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { IS_ROOT, tmpdir, waitFor } from '../helpers/index.js';
-import { chainEnv, fields, limits, nobodySkip, runWrapper, spawnWrapper, statFields, flockWaiterOn } from '../helpers/chain.js';
+import { IS_ROOT, tmpdir, waitFor } from '@tsv/testkit';
+import { chainEnv, fields, limits, nobodySkip, runWrapper, spawnWrapper, statFields, flockWaiterOn } from '@tsv/testkit/chain';
 
 const root = { skip: !IS_ROOT && 'needs root' };
 

@@ -4,7 +4,7 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants as fsc, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareWithSv as compare, ctlEnv, ctlRoot, HAVE_RUNIT, makeService, sv, TRAP_RUN, tsvctl } from '../helpers/ctl.js';
+import { compareWithSv as compare, ctlEnv, ctlRoot, HAVE_RUNIT, makeService, sv, TRAP_RUN, tsvctl } from '@tsv/testkit/ctl';
 
 t.test('bad input: no such dir, no supervise/, bad status, usage', { skip: HAVE_RUNIT ? false : 'runit (runsv, sv) is not installed' }, async (t) => {
   const root = ctlRoot(t);

@@ -8,8 +8,8 @@ import { closeSync, constants as fsc, mkdirSync, openSync, readFileSync, symlink
 import { join } from 'node:path';
 import { encodeExtraStatus, encodeStatus, initialExtraProcess } from '@tsv/core';
 import { procStat } from '@tsv/os';
-import { alive, bin, spawnTracked, testPath, waitFor, type Teardownable } from '../helpers/index.js';
-import { CAT_LOG, ctlRoot, makeService, status, supervise, TRAP_RUN, tsvBuilt, tsvctl } from '../helpers/ctl.js';
+import { alive, bin, spawnTracked, testPath, waitFor, type Teardownable } from '@tsv/testkit';
+import { CAT_LOG, ctlRoot, makeService, status, supervise, TRAP_RUN, tsvBuilt, tsvctl } from '@tsv/testkit/ctl';
 
 const skip = tsvBuilt() ? false : 'tsv (packages/supervise) is not built';
 

@@ -4,8 +4,8 @@
 import t from 'tap';
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, run, tmpdir } from '../helpers/index.js';
-import { ctlEnv, ctlRoot, HAVE_RUNIT, makeService, onPath, sv, TRAP_RUN, tsvctl } from '../helpers/ctl.js';
+import { bin, run, tmpdir } from '@tsv/testkit';
+import { ctlEnv, ctlRoot, HAVE_RUNIT, makeService, onPath, sv, TRAP_RUN, tsvctl } from '@tsv/testkit/ctl';
 
 t.test('--help, -h and help print what tsvctl does, its synopsis, every command, options, examples', async (t) => {
   for (const args of [['--help'], ['-h'], ['help']]) {

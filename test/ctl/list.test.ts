@@ -4,9 +4,9 @@
 import t from 'tap';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, run, spawnTracked, testPath, waitFor } from '../helpers/index.js';
-import { scanTmpdir, startScan, killUnderAtEnd } from '../helpers/scan.js';
-import { ctlEnv, HAVE_RUNIT, okAlive, onPath, status, tsvctl } from '../helpers/ctl.js';
+import { bin, run, spawnTracked, testPath, waitFor } from '@tsv/testkit';
+import { scanTmpdir, startScan, killUnderAtEnd } from '@tsv/testkit/scan';
+import { ctlEnv, HAVE_RUNIT, okAlive, onPath, status, tsvctl } from '@tsv/testkit/ctl';
 
 /** A row of `tsvctl list --json`. */
 interface Row {

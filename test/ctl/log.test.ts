@@ -4,8 +4,8 @@
 import t from 'tap';
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, spawnTracked, tmpdir, waitForText } from '../helpers/index.js';
-import { ctlEnv, tsvctl } from '../helpers/ctl.js';
+import { bin, spawnTracked, tmpdir, waitForText } from '@tsv/testkit';
+import { ctlEnv, tsvctl } from '@tsv/testkit/ctl';
 
 t.test('log, -n, -f across a rotation, and no log at all', async (t) => {
   const root = tmpdir(t);

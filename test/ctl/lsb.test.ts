@@ -4,8 +4,8 @@
 import t from 'tap';
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, run } from '../helpers/index.js';
-import { CAT_LOG, ctlEnv, ctlRoot, HAVE_RUNIT, makeService, onPath, sameStatus, status, supervise, TRAP_RUN } from '../helpers/ctl.js';
+import { bin, run } from '@tsv/testkit';
+import { CAT_LOG, ctlEnv, ctlRoot, HAVE_RUNIT, makeService, onPath, sameStatus, status, supervise, TRAP_RUN } from '@tsv/testkit/ctl';
 
 t.test('an init-script symlink drives the service named like it', { skip: HAVE_RUNIT ? false : 'runit (runsv, sv) is not installed' }, async (t) => {
   const root = ctlRoot(t);

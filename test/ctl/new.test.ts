@@ -4,8 +4,8 @@
 import t from 'tap';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IS_ROOT, procStatus, waitFor } from '../helpers/index.js';
-import { ctlRoot, HAVE_RUNIT, status, supervise, tsvctl, tsvBuilt } from '../helpers/ctl.js';
+import { IS_ROOT, procStatus, waitFor } from '@tsv/testkit';
+import { ctlRoot, HAVE_RUNIT, status, supervise, tsvctl, tsvBuilt } from '@tsv/testkit/ctl';
 
 /** The text of a file, or '' while it does not exist. */
 function text(path: string): string {
@@ -123,7 +123,7 @@ t.test('under runit runsv: --log-run logs to log/main; log/tsvlog alone leaves r
   await supervise(t, 'runsv', a);
   await waitFor(() => text(join(a, 'log', 'main', 'current')).includes('a says X=1'), 15_000, "a's line in log/main/current");
   // b: runsv finds log/ and keeps trying log/./run, which does not exist: the logger stays down
-  const { spawnTracked, testPath } = await import('../helpers/index.js');
+  const { spawnTracked, testPath } = await import('@tsv/testkit');
   const rs = spawnTracked(t, 'runsv', [b], { detached: true, cwd: root, env: { ...process.env, PATH: testPath() } });
   await waitFor(() => /unable to start log\/\.\/run: file does not exist/.test(rs.stderr()), 15_000, 'runsv complaining about log/run');
   await waitFor(() => status(b)?.state === 'run', 15_000, 'b runs');

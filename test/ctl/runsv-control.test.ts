@@ -1,8 +1,8 @@
 // tsvctl driving a real runsv: up/down/once/restart/exit with -w (the ok: lines and exit codes
 // sv prints), restart that waits for the new process, stop/start, the skip rule, exit.
 import t from 'tap';
-import { alive } from '../helpers/index.js';
-import { CAT_LOG, ctlRoot, HAVE_RUNIT, makeService, okAlive, status, supervise, TRAP_RUN, tsvctl } from '../helpers/ctl.js';
+import { alive } from '@tsv/testkit';
+import { CAT_LOG, ctlRoot, HAVE_RUNIT, makeService, okAlive, status, supervise, TRAP_RUN, tsvctl } from '@tsv/testkit/ctl';
 
 const skip = HAVE_RUNIT ? false : 'runit (runsv, sv) is not installed';
 

@@ -2,8 +2,8 @@
 // (byte for byte, the seconds may differ by one), name resolution (./x, /abs, x/, SVDIR), and
 // --json and the table on a terminal.
 import t from 'tap';
-import { run, waitFor } from '../helpers/index.js';
-import { CAT_LOG, compareWithSv as compare, ctlEnv, ctlRoot, HAVE_RUNIT, makeService, onPath, status, supervise, sv, TRAP_RUN, tsvctl } from '../helpers/ctl.js';
+import { run, waitFor } from '@tsv/testkit';
+import { CAT_LOG, compareWithSv as compare, ctlEnv, ctlRoot, HAVE_RUNIT, makeService, onPath, status, supervise, sv, TRAP_RUN, tsvctl } from '@tsv/testkit/ctl';
 
 t.test('status lines match sv byte for byte', { skip: HAVE_RUNIT ? false : 'runit (runsv, sv) is not installed' }, async (t) => {
   const root = ctlRoot(t);

@@ -3,8 +3,8 @@
 import t from 'tap';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { alive, waitFor } from '../helpers/index.js';
-import { ctlEnv, ctlRoot, HAVE_RUNIT, makeService, status, supervise, TRAP_RUN, tsvctl } from '../helpers/ctl.js';
+import { alive, waitFor } from '@tsv/testkit';
+import { ctlEnv, ctlRoot, HAVE_RUNIT, makeService, status, supervise, TRAP_RUN, tsvctl } from '@tsv/testkit/ctl';
 
 const skip = HAVE_RUNIT ? false : 'runit (runsv, sv) is not installed';
 

@@ -1,17 +1,18 @@
 // tsvctl against tsv (packages/supervise): what runit cannot say (last exit, restarts,
 // readiness) in the status line and --json, --sv and runit's sv agreeing, -w restart waiting
 // for readiness, signals runsv has no letter for (sent only when tsv.json vouches for the pid),
-// and exit. Skipped when tsv is not built.
+// and exit.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeExtraStatus, encodeStatus, initialExtraProcess } from '@tsv/core';
 import { procStat } from '@tsv/os';
-import { waitFor } from '../helpers/index.js';
-import { CAT_LOG, ctlRoot, makeService, okAlive, onPath, sameStatus, status, supervise, sv, TRAP_RUN, tsvBuilt, tsvctl } from '../helpers/ctl.js';
+import { requireBuilt, waitFor } from '@tsv/testkit';
+import { CAT_LOG, ctlRoot, makeService, okAlive, onPath, sameStatus, status, supervise, sv, TRAP_RUN, tsvctl } from '@tsv/testkit/ctl';
 
-const skip = tsvBuilt() ? false : 'tsv (packages/supervise) is not built';
+// A missing build fails here (NotBuiltError names the missing file): it never skips.
+requireBuilt('tsv', 'tsvctl');
 
 /** tsv.json of dir. */
 function extraOf(dir: string): { service: { restarts: number; ready: boolean | null; pid: number } } | undefined {
@@ -22,7 +23,7 @@ function extraOf(dir: string): { service: { restarts: number; ready: boolean | n
   }
 }
 
-t.test('status extras, --json, --sv, restart', { skip }, async (t) => {
+t.test('status extras, --json, --sv, restart', async (t) => {
   const root = ctlRoot(t);
   const a = makeService(root, 'a', { run: TRAP_RUN.replace('trap "echo usr1', 'trap "echo winch > got-winch" WINCH\ntrap "echo usr1'), 'log/run': CAT_LOG });
   const tsv = await supervise(t, 'tsv', a);
@@ -74,7 +75,7 @@ t.test('status extras, --json, --sv, restart', { skip }, async (t) => {
   t.notOk(okAlive(a));
 });
 
-t.test('exit status and restarts of a failing service', { skip }, async (t) => {
+t.test('exit status and restarts of a failing service', async (t) => {
   const root = ctlRoot(t);
   const f = makeService(root, 'f', { run: '#!/bin/sh\nsleep 0.2\nexit 3\n' });
   await supervise(t, 'tsv', f);
@@ -84,7 +85,7 @@ t.test('exit status and restarts of a failing service', { skip }, async (t) => {
   t.match(r.stdout, /^(run: \.\/f: \(pid \d+\) \d+s, last exit 3|down: \.\/f: \d+s, normally up, want up, exited 3), restarts \d+/);
 });
 
-t.test('-w up and restart wait for readiness (notification-fd)', { skip }, async (t) => {
+t.test('-w up and restart wait for readiness (notification-fd)', async (t) => {
   const root = ctlRoot(t);
   const r0 = makeService(root, 'r', { run: '#!/bin/sh\nsleep 0.4\necho ready >&3\nexec sleep 1000\n', 'notification-fd': '3\n', down: '' });
   await supervise(t, 'tsv', r0);
@@ -98,7 +99,7 @@ t.test('-w up and restart wait for readiness (notification-fd)', { skip }, async
   t.match(r.stdout, /ready \d+s, last signal SIGTERM, restarts 1\n$/);
 });
 
-t.test('a direct signal is refused when tsv.json does not vouch for the pid', { skip }, async (t) => {
+t.test('a direct signal is refused when tsv.json does not vouch for the pid', async (t) => {
   // A fake supervise/: ok held open by this process, a status naming this process, and a tsv.json
   // from a live "supervisor" (this process) whose start time for the pid is wrong.
   const root = ctlRoot(t);
@@ -116,7 +117,7 @@ t.test('a direct signal is refused when tsv.json does not vouch for the pid', { 
   t.equal(r.stdout, `fail: ./fake: unable to send SIGWINCH: pid ${process.pid} is no longer the service\n`);
 });
 
-t.test('log: the directories of tsv in-process logger (log/tsvlog)', { skip }, async (t) => {
+t.test('log: the directories of tsv in-process logger (log/tsvlog)', async (t) => {
   const root = ctlRoot(t);
   const a = makeService(root, 'a', { run: '#!/bin/sh\necho hello from a\nexec sleep 1000\n', 'log/tsvlog': '-tt ./main\n' });
   mkdirSync(join(a, 'log', 'main'));

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ExtraProcess, initialExtraProcess, type StatusRecord } from '@tsv/core';
 import { changedSince, findLogDirs, formatLine, judge, logDirWords, parseArgs, parseSignal, planCommand, progName, scanUlong, servicePath, skipByRule, statusView, VersionRequest, type CtlOptions, type Snapshot } from '@tsv/ctl';
-import { tmpdir } from '../helpers/index.js';
+import { tmpdir } from '@tsv/testkit';
 
 const parse = (args: string[], env: NodeJS.ProcessEnv = {}, prog = 'tsvctl'): CtlOptions => {
   const o = parseArgs(prog, args, env);

@@ -3,8 +3,8 @@ import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, writeFileSync, unlinkSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, IS_ROOT, run, tmpdir, waitFor, waitForText, type Teardownable } from '../helpers/index.js';
-import { allText, current, rotated, startLog, startShell } from '../helpers/log.js';
+import { bin, IS_ROOT, run, tmpdir, waitFor, waitForText, type Teardownable } from '@tsv/testkit';
+import { allText, current, rotated, startLog, startShell } from '@tsv/testkit/log';
 
 /** Mount a tmpfs of size on dir (unmounted at teardown); false when mounting is not possible. */
 function mountTmpfs(t: Teardownable, dir: string, opts: string): boolean {

@@ -4,8 +4,8 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, IS_ROOT, tmpdir, trackPid, waitFor, waitForText, type Teardownable } from '../helpers/index.js';
-import { startShell } from '../helpers/log.js';
+import { bin, IS_ROOT, tmpdir, trackPid, waitFor, waitForText, type Teardownable } from '@tsv/testkit';
+import { startShell } from '@tsv/testkit/log';
 // @ts-expect-error: plain ESM harness shared with bench/log.bench.mjs (no type declarations)
 import { killRun } from '../../bench/log-kill.mjs';
 

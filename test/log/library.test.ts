@@ -4,8 +4,8 @@ import { closeSync, fstatSync, mkdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipe } from '@tsv/native';
 import { parseTsvlogArgs, startLogger } from '@tsv/log';
-import { tmpdir, waitFor } from '../helpers/index.js';
-import { current, rotated } from '../helpers/log.js';
+import { tmpdir, waitFor } from '@tsv/testkit';
+import { current, rotated } from '@tsv/testkit/log';
 
 t.test('startLogger on a pipe: rotate, reopen, stop; the input fd stays open', async (t) => {
   const dir = tmpdir(t);

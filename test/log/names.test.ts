@@ -2,7 +2,7 @@
 import t from 'tap';
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, run, tmpdir } from '../helpers/index.js';
+import { bin, run, tmpdir } from '@tsv/testkit';
 
 t.test('usage names the program as run: tsvlog, svlogd', async (t) => {
   const dir = tmpdir(t);

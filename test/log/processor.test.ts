@@ -5,8 +5,8 @@ import dgram from 'node:dgram';
 import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkfifo } from '@tsv/native';
-import { bin, run, tmpdir, waitFor, waitForText } from '../helpers/index.js';
-import { current, modeOf, rotated, startLog } from '../helpers/log.js';
+import { bin, run, tmpdir, waitFor, waitForText } from '@tsv/testkit';
+import { current, modeOf, rotated, startLog } from '@tsv/testkit/log';
 
 t.test('processor output becomes .s, state is carried from run to run', async (t) => {
   const dir = tmpdir(t);

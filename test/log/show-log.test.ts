@@ -3,8 +3,8 @@ import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { showLog, localText } from '@tsv/log';
-import { bin, run, tmpdir, waitFor } from '../helpers/index.js';
-import { startLog } from '../helpers/log.js';
+import { bin, run, tmpdir, waitFor } from '@tsv/testkit';
+import { startLog } from '@tsv/testkit/log';
 
 const STAMP = '@400000006b02d56a320a8a0c';
 

@@ -2,8 +2,8 @@
 import t from 'tap';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, run, tmpdir, waitFor, waitForText } from '../helpers/index.js';
-import { allText, current, modeOf, rotated, startLog, unstampTT } from '../helpers/log.js';
+import { bin, run, tmpdir, waitFor, waitForText } from '@tsv/testkit';
+import { allText, current, modeOf, rotated, startLog, unstampTT } from '@tsv/testkit/log';
 
 t.test('stamps, binary data, CRLF, NULs, and a partial last line', async (t) => {
   const dir = tmpdir(t);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { childPids, childWatcher, spawnChild, type SpawnChildOptions } from '@tsv/os';
 import { getrlimit, pipe, RLIMIT, spawn as nativeSpawn, waitpid } from '@tsv/native';
 import { fileURLToPath } from 'node:url';
-import { killHard, run, tmpdir, waitFor, type Teardownable } from '../helpers/index.js';
+import { killHard, run, tmpdir, waitFor, type Teardownable } from '@tsv/testkit';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 

@@ -5,8 +5,8 @@
 import t from 'tap';
 import { chmodSync, chownSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { alive, IS_ROOT, run, spawnTracked, waitFor, waitForText } from '../helpers/index.js';
-import { killUnderAtEnd, makeService, scanTmpdir, sleepers, startScan, supervisedPid, scanEnv, cleanCmd } from '../helpers/scan.js';
+import { alive, IS_ROOT, run, spawnTracked, waitFor, waitForText } from '@tsv/testkit';
+import { killUnderAtEnd, makeService, scanTmpdir, sleepers, startScan, supervisedPid, scanEnv, cleanCmd } from '@tsv/testkit/scan';
 
 const mark = (): string => String(200_000 + Math.floor(Math.random() * 700_000));
 const env = scanEnv();

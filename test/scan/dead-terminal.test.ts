@@ -4,8 +4,8 @@ import t from 'tap';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { bin, killHard, spawnTracked, trackPid, waitFor } from '../helpers/index.js';
-import { killUnderAtEnd, makeService, scanEnv, scanTmpdir, sleepers } from '../helpers/scan.js';
+import { bin, killHard, spawnTracked, trackPid, waitFor } from '@tsv/testkit';
+import { killUnderAtEnd, makeService, scanEnv, scanTmpdir, sleepers } from '@tsv/testkit/scan';
 
 const HAVE_SCRIPT = spawnSync('sh', ['-c', 'command -v script']).status === 0;
 

@@ -3,8 +3,8 @@
 import t from 'tap';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, spawnTracked, waitFor } from '../helpers/index.js';
-import { killUnderAtEnd, makeService, scanEnv, scanTmpdir, sleepers, supervisedPid } from '../helpers/scan.js';
+import { bin, spawnTracked, waitFor } from '@tsv/testkit';
+import { killUnderAtEnd, makeService, scanEnv, scanTmpdir, sleepers, supervisedPid } from '@tsv/testkit/scan';
 
 /** Read a file, '' when missing. */
 const text = (p: string): string => {

@@ -5,8 +5,8 @@ import t from 'tap';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { bin, run, spawnTracked, tmpdir, waitFor } from '../helpers/index.js';
-import { killUnderAtEnd, makeService, scanEnv, scanTmpdir, sleepers } from '../helpers/scan.js';
+import { bin, run, spawnTracked, tmpdir, waitFor } from '@tsv/testkit';
+import { killUnderAtEnd, makeService, scanEnv, scanTmpdir, sleepers } from '@tsv/testkit/scan';
 
 const env = scanEnv();
 const have = (p: string): boolean => spawnSync('sh', ['-c', `command -v ${p}`]).status === 0;

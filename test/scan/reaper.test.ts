@@ -5,8 +5,8 @@ import t from 'tap';
 import { rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { childPids, procStat } from '@tsv/os';
-import { alive, IS_ROOT, spawnTracked, waitFor, type Teardownable } from '../helpers/index.js';
-import { killUnderAtEnd, scanTmpdir, makeService, sleepers, startScan, scanEnv, cleanCmd, supervisedPid } from '../helpers/scan.js';
+import { alive, IS_ROOT, spawnTracked, waitFor, type Teardownable } from '@tsv/testkit';
+import { killUnderAtEnd, scanTmpdir, makeService, sleepers, startScan, scanEnv, cleanCmd, supervisedPid } from '@tsv/testkit/scan';
 
 const mark = (): string => String(200_000 + Math.floor(Math.random() * 700_000));
 

@@ -4,7 +4,7 @@ import t from 'tap';
 import { mkdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { identityKey, isServiceName, type KnownService, readListing, reconcile, retryDelayMs } from '@tsv/supervise/scan';
-import { scanTmpdir } from '../helpers/scan.js';
+import { scanTmpdir } from '@tsv/testkit/scan';
 
 const known = (entries: Array<[string, KnownService]>): Map<string, KnownService> => new Map(entries);
 

@@ -6,8 +6,8 @@ import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { ToolError } from '@tsv/core';
 import { type HostedSupervisor, readListing, Scanner } from '@tsv/supervise/scan';
-import { waitFor } from '../helpers/index.js';
-import { scanTmpdir } from '../helpers/scan.js';
+import { waitFor } from '@tsv/testkit';
+import { scanTmpdir } from '@tsv/testkit/scan';
 
 /** A stand-in supervisor recording what the scanner asked of it. */
 class Fake implements HostedSupervisor {

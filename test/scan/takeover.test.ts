@@ -9,8 +9,8 @@ import { pipe } from '@tsv/native';
 import { encodeExtraStatus, encodeStatus, initialExtraProcess, taiFromMs } from '@tsv/core';
 import { procStat } from '@tsv/os';
 import { takeOverOrphans } from '@tsv/supervise';
-import { alive, spawnTracked, waitFor, waitForText, type Teardownable } from '../helpers/index.js';
-import { killUnderAtEnd, scanTmpdir, makeService, processesUnder, supervisedPid, scanEnv, cleanCmd } from '../helpers/scan.js';
+import { alive, spawnTracked, waitFor, waitForText, type Teardownable } from '@tsv/testkit';
+import { killUnderAtEnd, scanTmpdir, makeService, processesUnder, supervisedPid, scanEnv, cleanCmd } from '@tsv/testkit/scan';
 
 /** A service dir with a run script and a log/ dir; returns its path. */
 function serviceDir(t: Teardownable, run: string, logRun?: string): string {

@@ -4,8 +4,8 @@
 import t from 'tap';
 import { renameSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { alive, run, waitFor } from '../helpers/index.js';
-import { makeService, scanTmpdir, sleepers, startScan, supervisedPid, scanEnv, cleanCmd } from '../helpers/scan.js';
+import { alive, run, waitFor } from '@tsv/testkit';
+import { makeService, scanTmpdir, sleepers, startScan, supervisedPid, scanEnv, cleanCmd } from '@tsv/testkit/scan';
 
 /** A unique sleep argument, so services of this test are counted apart from anything else. */
 const mark = (): string => String(200_000 + Math.floor(Math.random() * 700_000));

@@ -4,8 +4,8 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, run, spawnTracked, waitFor } from '../helpers/index.js';
-import { control, makeService, okAlive, readText, serviceRoot, startTsv, status, waitDown, waitRunning } from '../helpers/supervise.js';
+import { bin, run, spawnTracked, waitFor } from '@tsv/testkit';
+import { control, makeService, okAlive, readText, serviceRoot, startTsv, status, waitDown, waitRunning } from '@tsv/testkit/supervise';
 
 const SV = '/usr/bin/sv';
 const RUNSV = '/usr/bin/runsv';

@@ -5,9 +5,9 @@
 import t from 'tap';
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { alive, killHard, spawnTracked, waitFor, type Teardownable } from '../helpers/index.js';
-import { cleanCmd, killUnderAtEnd, scanEnv, scanTmpdir, supervisedPid } from '../helpers/scan.js';
-import { onPath } from '../helpers/ctl.js';
+import { alive, killHard, spawnTracked, waitFor, type Teardownable } from '@tsv/testkit';
+import { cleanCmd, killUnderAtEnd, scanEnv, scanTmpdir, supervisedPid } from '@tsv/testkit/scan';
+import { onPath } from '@tsv/testkit/ctl';
 
 /** Pids of live processes whose command line is exactly argv. */
 function processesRunning(argv: string[]): number[] {

@@ -4,8 +4,8 @@
 import t from 'tap';
 import { chmodSync, mkdirSync, symlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, run, waitFor, alive } from '../helpers/index.js';
-import { control, extra, makeService, serviceRoot, startTsv, status, waitRunning } from '../helpers/supervise.js';
+import { bin, run, waitFor, alive } from '@tsv/testkit';
+import { control, extra, makeService, serviceRoot, startTsv, status, waitRunning } from '@tsv/testkit/supervise';
 
 const SLEEP = '#!/bin/sh\nexec sleep 1000\n';
 /** A fast restart policy, so retries are seen quickly. */

@@ -3,8 +3,8 @@
 import t from 'tap';
 import { lstatSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor, alive } from '../helpers/index.js';
-import { control, extra, makeService, openFds, readText, serviceRoot, startTsv, status, waitDown, waitRunning } from '../helpers/supervise.js';
+import { waitFor, alive } from '@tsv/testkit';
+import { control, extra, makeService, openFds, readText, serviceRoot, startTsv, status, waitDown, waitRunning } from '@tsv/testkit/supervise';
 
 const SLEEP = '#!/bin/sh\nexec sleep 1000\n';
 

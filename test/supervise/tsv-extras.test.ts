@@ -3,8 +3,8 @@
 import t from 'tap';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { alive, waitFor } from '../helpers/index.js';
-import { control, extra, makeService, readText, serviceRoot, startTsv, status, waitDown, waitRunning } from '../helpers/supervise.js';
+import { alive, waitFor } from '@tsv/testkit';
+import { control, extra, makeService, readText, serviceRoot, startTsv, status, waitDown, waitRunning } from '@tsv/testkit/supervise';
 
 t.test('readiness: notification-fd, ready on the first newline, cleared on death', async (t) => {
   const root = serviceRoot(t);

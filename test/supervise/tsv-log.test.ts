@@ -3,8 +3,8 @@
 import t from 'tap';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from '../helpers/index.js';
-import { control, extra, makeService, readText, serviceRoot, startTsv, status, waitDown, waitRunning } from '../helpers/supervise.js';
+import { waitFor } from '@tsv/testkit';
+import { control, extra, makeService, readText, serviceRoot, startTsv, status, waitDown, waitRunning } from '@tsv/testkit/supervise';
 
 /** A service printing 1, 2, 3... to the log pipe (and to ./side, to see progress). */
 const COUNTER = '#!/bin/sh\ni=0\nwhile :; do i=$((i+1)); echo "$i"; echo "$i" > side.new; mv side.new side; sleep 0.02; done\n';

@@ -92,15 +92,42 @@ export function encodeExtraStatus(s: ExtraStatus): string {
   return `${JSON.stringify(s)}\n`;
 }
 
-/** Decode tsv.json; undefined when it is not a version-1 record. */
+/** Is v a plain object (not null, not an array)? */
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Does p have every field readers compute with, of the right type? (Fields added later may be
+ * absent: pidStartTicks, readySinceMono, inProcess.) */
+function isExtraProcess(p: unknown): boolean {
+  if (!isObject(p) || !isObject(p.backoff)) return false;
+  const b = p.backoff;
+  return (
+    (p.state === 'down' || p.state === 'run' || p.state === 'finish') &&
+    (p.want === 'up' || p.want === 'down' || p.want === 'once' || p.want === 'exit') &&
+    typeof p.pid === 'number' &&
+    typeof p.since === 'number' &&
+    typeof p.sinceMono === 'number' &&
+    typeof p.restarts === 'number' &&
+    (p.lastExit === null || isObject(p.lastExit)) &&
+    typeof b.failures === 'number' &&
+    typeof b.delayMs === 'number' &&
+    (b.nextStartAt === null || typeof b.nextStartAt === 'number') &&
+    typeof b.givenUp === 'boolean'
+  );
+}
+
+/** Decode tsv.json; undefined when it is not a version-1 record with a supervisor and a
+ * well-formed service (a reader must never get a record it would throw on). */
 export function decodeExtraStatus(text: string): ExtraStatus | undefined {
+  let v: unknown;
   try {
-    const v = JSON.parse(text) as Partial<ExtraStatus> | null;
-    if (v === null || typeof v !== 'object' || v.v !== 1 || typeof v.service !== 'object' || v.service === null) return undefined;
-    return v as ExtraStatus;
+    v = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (!isObject(v) || v.v !== 1 || !isObject(v.supervisor) || typeof v.supervisor.pid !== 'number' || !isExtraProcess(v.service)) return undefined;
+  return v as unknown as ExtraStatus;
 }
 
 /** Seconds (whole, never negative) since a monotonic stamp. */

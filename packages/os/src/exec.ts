@@ -1,6 +1,6 @@
 // Replacing the process: execve with no Node residue (the fds to keep, the NOFILE limit to
 // restore), over core's PATH lookup.
-import { readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { candidates, ENV, type EnvList, lookupStep } from '@tsv/core';
 import { execve, getrlimit, RLIMIT, setrlimit } from '@tsv/native';
 
@@ -58,11 +58,48 @@ export function restoreNofile(soft: number | undefined): void {
   }
 }
 
+/** NODE_V8_COVERAGE as this program started with it (a test run measuring coverage). Read
+ * here, once: execvpe runs after the queued limits are set, when a low RLIMIT_AS leaves Node no
+ * room to map memory (see chain's limits.ts), so without coverage it must not even call (and so
+ * lazily compile) flushCoverage. */
+const coverageDir = process.env.NODE_V8_COVERAGE;
+
+/** Under NODE_V8_COVERAGE, write this process's coverage now: Node writes it at exit, and a
+ * successful execve is no exit (node:v8 is loaded only then). Skipped when the directory is
+ * not reachable (after a chroot), where Node would print a warning on the stderr the next
+ * program inherits. */
+function flushCoverage(dir: string): void {
+  // why: the queued limits are already set. Under a finite soft RLIMIT_AS or DATA, V8 may
+  // abort (std::bad_alloc) while collecting, and lifting the limit for the write would widen
+  // the window in which Node's other threads run under the lowered one: give up this link's
+  // coverage instead. A low FSIZE/NOFILE would fail the write: lift those to their hard values
+  // for the write, then put them back for the next program.
+  if (getrlimit(RLIMIT.AS).soft !== Infinity || getrlimit(RLIMIT.DATA).soft !== Infinity || !existsSync(dir)) return;
+  const lifted: Array<[number, { soft: number; hard: number }]> = [];
+  for (const r of [RLIMIT.FSIZE, RLIMIT.NOFILE]) {
+    const cur = getrlimit(r);
+    if (cur.soft === cur.hard) continue;
+    setrlimit(r, cur.hard, cur.hard);
+    lifted.push([r, cur]);
+  }
+  try {
+    process.getBuiltinModule('node:v8').takeCoverage();
+  } finally {
+    restore(lifted);
+  }
+}
+
+/** Put back soft limits flushCoverage lifted. */
+function restore(lifted: Array<[number, { soft: number; hard: number }]>): void {
+  for (const [r, l] of lifted) setrlimit(r, l.soft, l.hard);
+}
+
 /** Try execve on every candidate for name, in lookup order. Returns only by throwing the
  * error to report: the remembered one (EACCES, EPERM, EISDIR), else the last one. */
 export function execvpe(name: string, argv: string[], env: EnvList, keepFds: number[], pathVar: string | undefined): never {
   let remembered: unknown;
   let last: unknown;
+  if (coverageDir !== undefined && coverageDir !== '') flushCoverage(coverageDir);
   for (const file of candidates(name, pathVar)) {
     try {
       execve(file, argv, env, keepFds);

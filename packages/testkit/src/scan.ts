@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkS
 import { tmpdir as osTmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SpawnOptions } from 'node:child_process';
-import { bin, spawnTracked, testPath, type Teardownable, type Tracked } from './index.js';
+import { bin, spawnTracked, termForCoverage, testPath, type Teardownable, type Tracked } from './index.js';
 
 /** Create service NAME in dir with a run script body (and a log/run body when given). */
 export function makeService(dir: string, name: string, run: string, logRun?: string): string {
@@ -72,7 +72,10 @@ export function killUnder(root: string): void {
 
 /** SIGKILL (with their groups) every process under root when the test ends. */
 export function killUnderAtEnd(t: Teardownable, root: string): void {
-  t.teardown(() => killUnder(root));
+  t.teardown(async () => {
+    await termForCoverage(processesUnder(root));
+    killUnder(root);
+  });
 }
 
 /** A fresh temp dir (real path) for services: when the test ends, every process under it is
@@ -80,6 +83,7 @@ export function killUnderAtEnd(t: Teardownable, root: string): void {
 export function scanTmpdir(t: Teardownable, prefix = 'tsv-scan-'): string {
   const dir = realpathSync(mkdtempSync(join(osTmpdir(), prefix)));
   t.teardown(async () => {
+    await termForCoverage(processesUnder(dir));
     for (let i = 0; i < 50 && processesUnder(dir).length > 0; i++) {
       killUnder(dir);
       await new Promise((r) => setTimeout(r, 20));

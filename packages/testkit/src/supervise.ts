@@ -56,7 +56,7 @@ export function waitRunning(dir: string, notPid = 0, timeoutMs = 15_000): Promis
 export function waitDown(dir: string, timeoutMs = 15_000): Promise<true> {
   return waitFor(() => {
     const s = status(dir);
-    return s !== undefined && s.state === 'down' && s.pid === 0;
+    return s !== undefined && s.state === 'down' && s.pid === 0 ? (true as const) : undefined;
   }, timeoutMs, `${dir} to be down`);
 }
 

@@ -1,9 +1,9 @@
 // Shared helpers for black-box tests: built executables, temp dirs, tracked processes, and
 // waiting for observable conditions with a deadline (never a bare sleep).
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, realpathSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, realpathSync } from 'node:fs';
 import { tmpdir as osTmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Minimal view of a tap Test used here (teardown registration). */
@@ -12,13 +12,53 @@ export interface Teardownable {
 }
 
 /** The repository root. */
-export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+
+/** Where tap's report reads coverage (every file in it is merged into the report). */
+export const COVERAGE_DIR = join(ROOT, '.tap', 'coverage');
+
+// why: tap records coverage through its --import hook, which it adds to NODE_OPTIONS of the
+// processes a test spawns; but many tests remove NODE_OPTIONS on purpose (the hook fails in a
+// process running as nobody), and a program that execs (the chain wrappers) or is started by
+// one of ours (tsv under tsvscan, a logger under tsv) loses it too. NODE_V8_COVERAGE is Node's
+// own coverage: an ordinary variable every child inherits, through sh, env -u and execve, and
+// written by Node itself at exit (with the bundles' source maps). So when tap covers this test
+// process, every process the test starts writes its coverage where tap's report reads. The dir
+// is world-writable (sticky) so a Node running as nobody can write there too.
+if (process.env._TAPJS_PROCESSINFO_COVERAGE_ === '1' && process.env.NODE_V8_COVERAGE === undefined) {
+  mkdirSync(COVERAGE_DIR, { recursive: true });
+  chmodSync(COVERAGE_DIR, 0o1777);
+  process.env.NODE_V8_COVERAGE = COVERAGE_DIR;
+}
 
 /** Directory holding every built executable. */
 export const BIN_DIR = join(ROOT, 'node_modules', '.bin');
 
-/** Path of a built executable in node_modules/.bin. */
+/** Error thrown when an executable a test needs is not built: a missing build fails the test
+ * (it never skips), so a broken `npm run build` cannot pass as a green run. */
+export class NotBuiltError extends Error {
+  override name = 'NotBuiltError';
+}
+
+const built = new Set<string>();
+
+/** Throw NotBuiltError unless each named executable is built: its launcher is linked in
+ * node_modules/.bin and the esbuild bundle it requires (packages/<pkg>/dist/<name>.bundle.cjs)
+ * exists. */
+export function requireBuilt(...names: string[]): void {
+  for (const name of names) {
+    if (built.has(name)) continue;
+    const link = join(BIN_DIR, name);
+    if (!existsSync(link)) throw new NotBuiltError(`${name} is not built: ${link} is missing (run \`npm ci\` or \`npm run build\`)`);
+    const bundle = join(dirname(realpathSync(link)), '..', 'dist', `${name}.bundle.cjs`);
+    if (!existsSync(bundle)) throw new NotBuiltError(`${name} is not built: ${bundle} is missing (run \`npm run build\`)`);
+    built.add(name);
+  }
+}
+
+/** Path of a built executable in node_modules/.bin (throws NotBuiltError when it is not built). */
 export function bin(name: string): string {
+  requireBuilt(name);
   return join(BIN_DIR, name);
 }
 
@@ -59,6 +99,37 @@ export function killHard(pid: number, group = false): void {
   }
 }
 
+/** Is coverage recorded for the processes tests start (NODE_V8_COVERAGE set, see above)? */
+export const COVERAGE = process.env.NODE_V8_COVERAGE !== undefined;
+
+/** Is pid a live Node process? */
+function isNode(pid: number): boolean {
+  try {
+    return /\/node$/.test(readlinkSync(`/proc/${pid}/exe`)) && alive(pid);
+  } catch {
+    return false;
+  }
+}
+
+/** With coverage on, SIGTERM the Node processes among pids and wait (at most graceMs) until
+ * they are gone, before the caller SIGKILLs everything. Why: Node writes its coverage only when
+ * it exits, never when SIGKILLed; tsv, tsvscan and tsvlog exit cleanly on TERM (runit's and
+ * svlogd's behaviour), so their coverage is kept. Without coverage: nothing, at once. */
+export async function termForCoverage(pids: number[], graceMs = 2_000): Promise<void> {
+  if (!COVERAGE) return;
+  const nodes = pids.filter(isNode);
+  if (nodes.length === 0) return;
+  for (const pid of nodes) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // gone
+    }
+  }
+  const deadline = Date.now() + graceMs;
+  while (nodes.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
 /** Remember pids to SIGKILL when the test ends (e.g. a service started by a supervisor). */
 export function trackPid(t: Teardownable, pid: number): void {
   t.teardown(() => killHard(pid));
@@ -86,7 +157,8 @@ export function spawnTracked(t: Teardownable, cmd: string, args: string[], opts:
   });
   if (child.pid === undefined) throw new Error(`unable to spawn ${cmd}`);
   const pid = child.pid;
-  t.teardown(() => {
+  t.teardown(async () => {
+    await termForCoverage([pid]);
     if (opts.detached) killHard(pid, true);
     killHard(pid);
   });

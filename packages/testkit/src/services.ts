@@ -4,7 +4,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync, constants as fsc } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { decodeStatus, type StatusRecord } from '@tsv/core';
-import { tmpdir, type Teardownable } from './index.js';
+import { termForCoverage, tmpdir, type Teardownable } from './index.js';
 
 /** Files of a service: path (relative to the service dir) -> content; executable when the
  * content starts with `#!`. */
@@ -26,19 +26,35 @@ export function makeService(root: string, name: string, files: ServiceFiles): st
 /** A temp dir whose every process (by cwd below it) is SIGKILLed when the test ends. */
 export function killedRoot(t: Teardownable, prefix: string): string {
   const root = tmpdir(t, prefix);
-  t.teardown(() => killUnder(root));
+  t.teardown(async () => {
+    await termForCoverage(pidsUnder(root));
+    killUnder(root);
+  });
   return root;
 }
 
-/** SIGKILL every process whose cwd is root or below it (services, loggers, leftovers). */
-export function killUnder(root: string): void {
+/** Every process (but this one) whose cwd is root or below it. */
+function pidsUnder(root: string): number[] {
+  const out: number[] = [];
   for (const n of readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(n) || Number(n) === process.pid) continue;
     try {
       const cwd = readlinkSync(`/proc/${n}/cwd`);
-      if (cwd === root || cwd.startsWith(`${root}/`)) process.kill(Number(n), 'SIGKILL');
+      if (cwd === root || cwd.startsWith(`${root}/`)) out.push(Number(n));
     } catch {
       // gone, or not ours to inspect
+    }
+  }
+  return out;
+}
+
+/** SIGKILL every process whose cwd is root or below it (services, loggers, leftovers). */
+export function killUnder(root: string): void {
+  for (const pid of pidsUnder(root)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
     }
   }
 }
