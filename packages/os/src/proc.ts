@@ -56,6 +56,22 @@ export function groupExists(pgid: number): boolean {
   }
 }
 
+/** The pids /proc lists now (the one walk of /proc: every scan of processes starts here). */
+export function procPids(): number[] {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const n of names) {
+    const c = n.charCodeAt(0);
+    if (c >= 48 && c <= 57) out.push(Number(n));
+  }
+  return out;
+}
+
 /** Pids of every live process whose process group is pgid. The kernel is asked first
  * (groupExists): the usual case, an empty group after a service exit, costs one kill(2) instead
  * of a read of every /proc/PID/stat; /proc is scanned only when the group has a member (which
@@ -63,15 +79,8 @@ export function groupExists(pgid: number): boolean {
 export function pidsInGroup(pgid: number): number[] {
   const out: number[] = [];
   if (!groupExists(pgid)) return out;
-  let names: string[];
-  try {
-    names = readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const n of names) {
-    if (n.charCodeAt(0) < 48 || n.charCodeAt(0) > 57) continue;
-    const st = procStat(Number(n));
+  for (const pid of procPids()) {
+    const st = procStat(pid);
     if (st !== undefined && st.pgrp === pgid && st.state !== 'Z') out.push(st.pid);
   }
   return out;

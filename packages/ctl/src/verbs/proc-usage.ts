@@ -1,7 +1,8 @@
 // CPU and memory of a service's processes, from /proc (Linux): one scan of /proc per `tsvctl
 // list`, then per service the members of its process group (or session) and their usage.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseProcStat, type ProcStat } from '@tsv/core';
+import { procPids } from '@tsv/os';
 
 /** Clock ticks per second of /proc's utime and stime: USER_HZ, 100 on every Linux ABI Node runs on
  * (the kernel scales to it whatever its own HZ; sysconf(_SC_CLK_TCK) is not reachable from Node). */
@@ -37,15 +38,7 @@ export function cpuTicksOf(text: string): number {
 /** Every live process in /proc (zombies left out: they use no memory and no more CPU). */
 export function scanProcs(): Map<number, ProcEntry> {
   const out = new Map<number, ProcEntry>();
-  let names: string[];
-  try {
-    names = readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const n of names) {
-    const c = n.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
+  for (const n of procPids()) {
     let text: string;
     try {
       text = readFileSync(`/proc/${n}/stat`, 'utf8');
