@@ -16,7 +16,7 @@ function rec(over: Partial<StatusRecord> = {}, atMs = TSTART + 100): StatusRecor
 /** A snapshot (with tsv.json's record when extra is given). */
 function snap(r: StatusRecord, extra?: Partial<ExtraProcess>): Snapshot {
   const x = extra === undefined ? undefined : { ...initialExtraProcess('up', 0, 0), state: r.state, pid: r.pid, ...extra };
-  return { rec: r, extra: x, extraFile: undefined, extraDisagrees: false };
+  return { rec: r, extra: x, extraFile: undefined };
 }
 
 /** A probe that found a running supervisor. */
@@ -110,14 +110,6 @@ t.test('letters together: all must pass; the check script runs once', async (t) 
   t.match(await judge('tcu', ok(snap(rec())), c), { kind: 'pass' });
   t.equal(c.runs(), 1, 'one run of check for t and u');
   t.match(await judge('du', ok(snap(rec(DOWN))), ctx()), { kind: 'pending' }, 'd passes, u does not');
-});
-
-t.test('a tsv.json that disagrees with status: wait for the next write, unless told to judge by status alone', async (t) => {
-  const s: Snapshot = { ...snap(rec(), { state: 'down', pid: 0 }), extraDisagrees: true };
-  t.match(await judge('u', ok(s), ctx()), { kind: 'pending', checkFailed: false, disagree: true });
-  const alone = await judge('u', ok(s), { ...ctx(), statusAlone: true });
-  t.match(alone, { kind: 'pass' });
-  if (alone.kind === 'pass') t.equal(alone.snap.extra, undefined, 'the disagreeing record is dropped');
 });
 
 t.test('changedSince', async (t) => {
