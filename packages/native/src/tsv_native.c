@@ -119,6 +119,14 @@ static size_t get_args(napi_env env, napi_callback_info info, napi_value *argv, 
   return argc;
 }
 
+/* Fetch exactly n arguments; false (with a pending TypeError) when fewer were passed, so a
+ * caller's `return NULL` always throws instead of returning undefined. */
+static int need_args(napi_env env, napi_callback_info info, napi_value *argv, size_t n) {
+  if (get_args(env, info, argv, n) >= n) return 1;
+  napi_throw_type_error(env, "ERR_MISSING_ARGS", "too few arguments");
+  return 0;
+}
+
 static napi_value undefined(napi_env env) {
   napi_value u;
   napi_get_undefined(env, &u);
@@ -215,7 +223,7 @@ static napi_value Flock(napi_env env, napi_callback_info info) {
 static napi_value Funlock(napi_env env, napi_callback_info info) {
   napi_value a[1];
   int32_t fd;
-  if (get_args(env, info, a, 1) < 1 || !arg_int(env, a[0], &fd)) return NULL;
+  if (!need_args(env, info, a, 1) || !arg_int(env, a[0], &fd)) return NULL;
   if (flock(fd, LOCK_UN) < 0) return throw_errno(env, errno, "flock", NULL);
   return undefined(env);
 }
@@ -268,7 +276,7 @@ static rlim_t rlim_from_js(napi_env env, napi_value v) {
 static napi_value Getrlimit(napi_env env, napi_callback_info info) {
   napi_value a[1];
   int32_t res;
-  if (get_args(env, info, a, 1) < 1 || !arg_int(env, a[0], &res)) return NULL;
+  if (!need_args(env, info, a, 1) || !arg_int(env, a[0], &res)) return NULL;
   struct rlimit rl;
   if (getrlimit(res, &rl) < 0) return throw_errno(env, errno, "getrlimit", NULL);
   napi_value o;
@@ -317,7 +325,7 @@ static napi_value SetCloexec(napi_env env, napi_callback_info info) {
   napi_value a[2];
   int32_t fd;
   bool on = false;
-  if (get_args(env, info, a, 2) < 2 || !arg_int(env, a[0], &fd)) return NULL;
+  if (!need_args(env, info, a, 2) || !arg_int(env, a[0], &fd)) return NULL;
   napi_get_value_bool(env, a[1], &on);
   int fl = fcntl(fd, F_GETFD);
   if (fl < 0) return throw_errno(env, errno, "fcntl", NULL);
@@ -331,7 +339,7 @@ static napi_value SetNonblock(napi_env env, napi_callback_info info) {
   napi_value a[2];
   int32_t fd;
   bool on = false;
-  if (get_args(env, info, a, 2) < 2 || !arg_int(env, a[0], &fd)) return NULL;
+  if (!need_args(env, info, a, 2) || !arg_int(env, a[0], &fd)) return NULL;
   napi_get_value_bool(env, a[1], &on);
   int fl = fcntl(fd, F_GETFL);
   if (fl < 0) return throw_errno(env, errno, "fcntl", NULL);
@@ -344,7 +352,7 @@ static napi_value SetNonblock(napi_env env, napi_callback_info info) {
 static napi_value Dup2(napi_env env, napi_callback_info info) {
   napi_value a[2];
   int32_t o, n;
-  if (get_args(env, info, a, 2) < 2 || !arg_int(env, a[0], &o) || !arg_int(env, a[1], &n)) return NULL;
+  if (!need_args(env, info, a, 2) || !arg_int(env, a[0], &o) || !arg_int(env, a[1], &n)) return NULL;
   int r;
   do r = dup2(o, n); while (r < 0 && errno == EINTR);
   if (r < 0) return throw_errno(env, errno, "dup2", NULL);
@@ -368,7 +376,8 @@ static napi_value Waitpid(napi_env env, napi_callback_info info) {
   int32_t pid;
   bool nohang = true;
   size_t n = get_args(env, info, a, 2);
-  if (n < 1 || !arg_int(env, a[0], &pid)) return NULL;
+  if (n < 1) return throw_type(env, "waitpid(pid, nohang)");
+  if (!arg_int(env, a[0], &pid)) return NULL;
   if (n >= 2) napi_get_value_bool(env, a[1], &nohang);
   int st = 0;
   pid_t r;
@@ -694,7 +703,7 @@ static napi_value WaitidPeek(napi_env env, napi_callback_info info) {
 static napi_value Tee(napi_env env, napi_callback_info info) {
   napi_value a[3];
   int32_t in, out, len;
-  if (get_args(env, info, a, 3) < 3 || !arg_int(env, a[0], &in) || !arg_int(env, a[1], &out) || !arg_int(env, a[2], &len))
+  if (!need_args(env, info, a, 3) || !arg_int(env, a[0], &in) || !arg_int(env, a[1], &out) || !arg_int(env, a[2], &len))
     return throw_type(env, "tee(in, out, len)");
   ssize_t n;
   do n = tee(in, out, (size_t)len, SPLICE_F_NONBLOCK);
@@ -710,7 +719,7 @@ static napi_value Tee(napi_env env, napi_callback_info info) {
 static napi_value Splice(napi_env env, napi_callback_info info) {
   napi_value a[3];
   int32_t in, out, len;
-  if (get_args(env, info, a, 3) < 3 || !arg_int(env, a[0], &in) || !arg_int(env, a[1], &out) || !arg_int(env, a[2], &len))
+  if (!need_args(env, info, a, 3) || !arg_int(env, a[0], &in) || !arg_int(env, a[1], &out) || !arg_int(env, a[2], &len))
     return throw_type(env, "splice(in, out, len)");
   ssize_t n;
   do n = splice(in, NULL, out, NULL, (size_t)len, SPLICE_F_NONBLOCK);
@@ -724,7 +733,7 @@ static napi_value Splice(napi_env env, napi_callback_info info) {
 static napi_value PipeSize(napi_env env, napi_callback_info info) {
   napi_value a[2];
   int32_t fd, size;
-  if (get_args(env, info, a, 2) < 2 || !arg_int(env, a[0], &fd) || !arg_int(env, a[1], &size))
+  if (!need_args(env, info, a, 2) || !arg_int(env, a[0], &fd) || !arg_int(env, a[1], &size))
     return throw_type(env, "pipeSize(fd, size)");
   int r = size > 0 ? fcntl(fd, F_SETPIPE_SZ, size) : fcntl(fd, F_GETPIPE_SZ);
   if (r < 0) return throw_errno(env, errno, size > 0 ? "fcntl F_SETPIPE_SZ" : "fcntl F_GETPIPE_SZ", NULL);
@@ -788,7 +797,7 @@ static napi_value WatchEdges(napi_env env, napi_callback_info info) {
   napi_value a[2];
   int32_t fd;
   napi_valuetype t;
-  if (get_args(env, info, a, 2) < 2 || !arg_int(env, a[0], &fd) || napi_typeof(env, a[1], &t) != napi_ok || t != napi_function)
+  if (!need_args(env, info, a, 2) || !arg_int(env, a[0], &fd) || napi_typeof(env, a[1], &t) != napi_ok || t != napi_function)
     return throw_type(env, "watchEdges(fd, cb)");
   uv_loop_t *loop;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_type(env, "no event loop");
@@ -828,7 +837,7 @@ static napi_value WatchEdges(napi_env env, napi_callback_info info) {
 static napi_value UnwatchEdges(napi_env env, napi_callback_info info) {
   napi_value a[1];
   void *p = NULL;
-  if (get_args(env, info, a, 1) < 1 || napi_get_value_external(env, a[0], &p) != napi_ok || !p)
+  if (!need_args(env, info, a, 1) || napi_get_value_external(env, a[0], &p) != napi_ok || !p)
     return throw_type(env, "unwatchEdges(handle)");
   edge_watch *w = (edge_watch *)p;
   if (w->stopped) return undefined(env);

@@ -121,9 +121,8 @@ t.test('bad arguments are TypeErrors (ERR_INVALID_ARG_TYPE), not system errors',
     ['execve(path, "argv")', () => (execve as unknown as (...a: unknown[]) => void)('/bin/true', 'argv', [], [])],
   ];
   for (const [what, fn] of calls) t.throws(fn, { name: 'TypeError' }, what);
-  // Known defect (packages/native/src/tsv_native.c lines 214, 267, 316, 330, 343, 367): with too
-  // few arguments these return NULL without a pending exception, so JS gets undefined and the
-  // call silently does nothing. Left as todo until the addon is fixed.
+  // Too few arguments: each throws (need_args in tsv_native.c), never returns undefined having
+  // done nothing.
   const few: Array<[string, () => unknown]> = [
     ['funlock()', () => (funlock as unknown as () => unknown)()],
     ['getrlimit()', () => (getrlimit as unknown as () => unknown)()],
@@ -132,7 +131,7 @@ t.test('bad arguments are TypeErrors (ERR_INVALID_ARG_TYPE), not system errors',
     ['dup2(0)', () => (dup2 as unknown as (fd: number) => unknown)(0)],
     ['waitpid()', () => (waitpid as unknown as () => unknown)()],
   ];
-  for (const [what, fn] of few) t.throws(fn, { name: 'TypeError' }, `${what}: too few arguments`, { todo: 'the addon returns undefined without throwing' });
+  for (const [what, fn] of few) t.throws(fn, { name: 'TypeError' }, `${what}: too few arguments`);
 });
 
 t.test('in a child: setsid as a session leader, pipe at the fd limit', async (t) => {
