@@ -1,7 +1,7 @@
 // Shared benchmark helpers: timing commands side by side, the `node -e ''` floor, peers found
 // on PATH, and markdown tables. Benchmarks are plain ESM so no TypeScript loader skews them.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,4 +84,17 @@ export function bareFloor(opts = {}) {
   const env = { ...(opts.env ?? process.env) };
   delete env.NODE_EXTRA_CA_CERTS;
   return { label: "node -e '' without NODE_EXTRA_CA_CERTS", argv: [process.execPath, '-e', ''], opts: { ...opts, env } };
+}
+
+/** Children of pid (all threads). */
+export function children(pid) {
+  const out = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) if (c) out.push(Number(c));
+    }
+  } catch {
+    // gone
+  }
+  return out;
 }

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchDir, bin, table, which } from './lib.mjs';
+import { benchDir, bin, children, table, which } from './lib.mjs';
 
 export const title = 'tsvscan: many services in one process (vs runsvdir, s6-svscan, svscan)';
 
@@ -70,19 +70,6 @@ function sleepers(mark) {
     } catch {
       // gone
     }
-  }
-  return out;
-}
-
-/** Children of pid (all threads). */
-function children(pid) {
-  const out = [];
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) if (c) out.push(Number(c));
-    }
-  } catch {
-    // gone
   }
   return out;
 }

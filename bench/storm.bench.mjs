@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchDir, bin, table, which } from './lib.mjs';
+import { benchDir, bin, children, table, which } from './lib.mjs';
 
 export const title = 'Crash storm: 50 services restarting every ~1.2 s (vs runsvdir, s6-svscan, svscan)';
 
@@ -48,19 +48,6 @@ function cpuMs(pid) {
   } catch {
     return 0;
   }
-}
-
-/** Children of pid (all threads). */
-function children(pid) {
-  const out = [];
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) if (c) out.push(Number(c));
-    }
-  } catch {
-    // gone
-  }
-  return out;
 }
 
 /** The supervision processes of a scanner: itself, plus its per-service supervisors. */
