@@ -1,6 +1,8 @@
 // @tsv/supervise library face: the supervisor of one service directory (hosted by tsv and
 // tsvscan), its pure state machine, and the service-directory settings.
 export { Supervisor, type SupervisorOptions } from './supervisor.js';
-export { step, initialState, stateOf, TABLE, STATES, EVENT_TYPES, IGNORE, ORPHAN_TABLE, ORPHAN_STATES, ORPHAN_EVENT_TYPES, orphanStep, type OrphanState, type OrphanEventType, type OrphanEffect, lifeStep, LIFE_TABLE, LIFE_STATES, LIFE_EVENT_TYPES, type LifeState, type LifeEvent, type LifeEventType, type LifeEffect, type State, type EventType, type MachineState, type MachineEvent, type Effect, type Now, type Phase, type Want, type TimerName } from './machine.js';
+export { step, initialState, stateOf, TABLE, STATES, EVENT_TYPES, IGNORE, type State, type EventType, type MachineState, type MachineEvent, type Effect, type Now, type Phase, type Want, type TimerName } from './machine.js';
+export { lifeStep, LIFE_TABLE, LIFE_STATES, LIFE_EVENT_TYPES, type LifeState, type LifeEvent, type LifeEventType, type LifeEffect } from './life-table.js';
+export { ORPHAN_TABLE, ORPHAN_STATES, ORPHAN_EVENT_TYPES, orphanStep, type OrphanState, type OrphanEventType, type OrphanEffect } from './orphan-table.js';
 export { parseRestartPolicy, parseSignal, parseUint, backoffDelay, DEFAULT_RESTART, DEFAULT_SETTINGS, type RestartPolicy, type Settings } from './policy.js';
 export { takeOverOrphans } from './takeover.js';

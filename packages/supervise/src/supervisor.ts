@@ -12,7 +12,7 @@ import { SuperviseDir } from './supervise-dir.js';
 import { Slot, type LoggerHandle } from './slot.js';
 import { inProcessLoggerFactory } from './in-process-log.js';
 import { takeOverOrphans } from './takeover.js';
-import { lifeStep, type LifeEffect, type LifeEvent, type LifeState } from './machine.js';
+import { lifeStep, type LifeEffect, type LifeEvent, type LifeState } from './life-table.js';
 
 export interface SupervisorOptions {
   /** prefix for diagnostics, e.g. `tsv ./svc` (runsv prints `runsv <dir>: warning: ...`) */

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeExtraStatus, decodeStatus, errstr, SERVICE, SUPERVISE, ToolError } from '@tsv/core';
 import { isSameLiveProcess, pidsInGroup, procStat } from '@tsv/os';
-import { orphanStep, type Orphan as OrphanMachine, type OrphanEventType } from './machine.js';
+import { orphanStep, type Orphan as OrphanMachine, type OrphanEventType } from './orphan-table.js';
 
 /** Timing of a takeover (ms); every field has a default. */
 export interface TakeoverTimes {
