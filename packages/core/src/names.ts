@@ -18,6 +18,16 @@ export const SERVICE = {
   /** in log/ without a run script: the tsvlog arguments (one line, words split on blanks) of
    * a logger the supervisor hosts in-process instead of spawning log/run */
   logInProcess: 'tsvlog',
+  /** N: the service is a pool of N instances of run (docs/worker-pools.md) */
+  instances: 'instances',
+  /** K: a rolling restart of a pool restarts K instances at a time (default 1) */
+  rollBatch: 'roll-batch',
+  /** ms an instance without notification-fd must stay up to count as ready in a roll (1000) */
+  rollSettle: 'roll-settle',
+  /** ms an instance of a roll may take to be ready again before the roll stops (60000) */
+  rollTimeout: 'roll-timeout',
+  /** fd number: run gets the read end of a pipe whose write end only the supervisor holds */
+  lifelineFd: 'lifeline-fd',
 } as const;
 
 /** Files inside supervise/. */
@@ -30,6 +40,11 @@ export const SUPERVISE = {
   pid: 'pid',
   /** tsv's extra status (JSON): what runit's 20 bytes cannot say. */
   extra: 'tsv.json',
+  /** a pool's own state (JSON): size, members, rolling restart (docs/worker-pools.md) */
+  pool: 'pool.json',
+  /** a pool's per-instance directories: supervise/instance/ID/ (each a supervise dir itself,
+   * with a `supervise` symlink to `.` so runit's sv can address ID's directory) */
+  instanceDir: 'instance',
   /** suffix of the temporary file written before the atomic rename */
   newSuffix: '.new',
 } as const;
@@ -61,4 +76,12 @@ export const ENV = {
    * connection, and loading the certificates at start-up costs tens of ms; the wrapper puts
    * NODE_EXTRA_CA_CERTS back for the program it execs */
   extraCaCerts: 'TSV_NODE_EXTRA_CA_CERTS',
+  /** given to each instance of a pool: its id, 0..N-1 */
+  instance: 'TSV_INSTANCE',
+  /** given to each instance of a pool: the pool's name (the service directory's base name) */
+  pool: 'TSV_POOL',
+  /** given to each instance of a pool: the pool's size when the instance was started */
+  poolSize: 'TSV_POOL_SIZE',
+  /** given to run when lifeline-fd is set: the fd number of the lifeline */
+  lifelineFd: 'TSV_LIFELINE_FD',
 } as const;

@@ -40,6 +40,10 @@ export interface SlotOptions {
   onExitReady(): void;
   /** set for a logger hosted in-process instead of log/run */
   startInProcess?: () => LoggerHandle;
+  /** more fds run gets, as [target fd number, our fd] (the lifeline's read end) */
+  extraFds?: ReadonlyArray<readonly [number, number]>;
+  /** called after each burst of events that changed the state (a pool watches its instances) */
+  onChange?: (state: Readonly<MachineState>) => void;
 }
 
 /** One running control/<c> hook or service child. */
@@ -100,6 +104,11 @@ export class Slot {
     return this.children.has(pid);
   }
 
+  /** /proc start time of the current child (with its pid, its identity), or null. */
+  get pidStartTicks(): number | null {
+    return this.startTicks;
+  }
+
   /** Process group of the running child, or 0. */
   pgid(): number {
     return this.logger !== null ? 0 : this.state.pgid;
@@ -127,6 +136,7 @@ export class Slot {
     this.events.push(...evs);
     if (this.dispatching) return;
     this.dispatching = true;
+    let changed = false;
     try {
       while (this.events.length > 0) {
         const e = this.events.shift() as MachineEvent;
@@ -146,10 +156,14 @@ export class Slot {
         } catch (err) {
           this.o.warn(`unable to write the status: ${errstr(err)}`);
         }
+        changed = true;
       }
     } finally {
       this.dispatching = false;
     }
+    // why: after the burst, so what the watcher does in answer (a pool's next control bytes to
+    // this very slot) is a burst of its own, not events queued behind a finished loop.
+    if (changed) this.o.onChange?.(this.state);
   }
 
   /** Carry out one effect. */
@@ -245,6 +259,16 @@ export class Slot {
         stdio[settings.notificationFd] = notify[1];
       } catch (err) {
         this.o.warn(`unable to create the readiness pipe: ${errstr(err)}`);
+      }
+    }
+    if (what === 'run') {
+      for (const [target, fd] of this.o.extraFds ?? []) {
+        if (target === settings.notificationFd) {
+          this.o.warn(`fd ${target} is notification-fd: the lifeline is not given`);
+          continue;
+        }
+        while (stdio.length < target) stdio.push('ignore');
+        stdio[target] = fd;
       }
     }
     let pid: number;

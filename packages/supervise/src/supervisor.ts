@@ -13,6 +13,8 @@ import { Slot, type LoggerHandle } from './slot.js';
 import { inProcessLoggerFactory } from './in-process-log.js';
 import { takeOverOrphans } from './takeover.js';
 import { lifeStep, type LifeEffect, type LifeEvent, type LifeState } from './life-table.js';
+import { Pool, takeOverInstances } from './pool.js';
+import { readLifelineFd } from './lifeline.js';
 
 export interface SupervisorOptions {
   /** prefix for diagnostics, e.g. `tsv ./svc` (runsv prints `runsv <dir>: warning: ...`) */
@@ -31,7 +33,10 @@ export class Supervisor {
   readonly exited: Promise<void>;
   private resolveExited!: () => void;
   private readonly dir: string;
-  private main: Slot | null = null;
+  /** the service: one Slot, or a Pool of them when the directory has an `instances` file */
+  private main: Slot | Pool | null = null;
+  /** the lifeline pipe (read end given to run, write end held until we are gone), if any */
+  private lifeline: [number, number] | null = null;
   private log: Slot | null = null;
   private mainDir: SuperviseDir | null = null;
   private logDir: SuperviseDir | null = null;
@@ -67,6 +72,11 @@ export class Supervisor {
   shutdown(): Promise<void> {
     this.lifeEvent({ type: 'shutdown' });
     return this.exited;
+  }
+
+  /** SIGHUP to tsv: a pool reads its `instances` again (no effect on a single service). */
+  reload(): void {
+    if (this.main instanceof Pool) this.main.reload();
   }
 
   /** Step the exit sequence's table and carry out its effects. */
@@ -187,25 +197,35 @@ export class Supervisor {
       this.logDir.makeDir();
       await this.lockLog(this.logDir);
     }
+    // why: a pool's instances first (all at once), then the directory's own: the old logger
+    // reads every line the instances wrote before it is told to go.
+    await takeOverInstances(dir, (line) => this.warn(line));
     await takeOverOrphans(dir, (line) => this.warn(line));
+    const lifelineFd = readLifelineFd(dir, (m) => this.warn(m));
+    // why: the write end is ours alone (close-on-exec, as every fd we open): when this process
+    // is gone, however it died, the kernel closes it and every reader of the read end sees EOF.
+    if (lifelineFd !== undefined) this.lifeline = pipe();
+    const extraFds = this.lifeline !== null && lifelineFd !== undefined ? [[lifelineFd, this.lifeline[0]] as const] : undefined;
 
     const nofile = startNofile();
     const env = { ...process.env };
     delete env[ENV.nofile];
+    if (lifelineFd !== undefined) env[ENV.lifelineFd] = String(lifelineFd);
     const supervisorInfo: ExtraStatus['supervisor'] = { pid: process.pid, startTicks: self?.startTicks ?? null, program: this.opts.program };
-    const main = new Slot({
+    const unit = {
       dir,
       sdir: this.mainDir,
-      isLog: false,
       wantUp,
       stdin: 0,
       stdout: this.logPipe?.[1] ?? 1,
       env,
       nofile,
-      warn: (m) => this.warn(m),
+      warn: (m: string) => this.warn(m),
       supervisorInfo,
+      extraFds,
       onExitReady: () => this.lifeEvent({ type: 'mainDown', hasLog: this.log !== null }),
-    });
+    };
+    const main = exists(join(dir, SERVICE.instances)) ? new Pool(unit) : new Slot({ ...unit, isLog: false });
     this.mainDir.openControl(
       (chunk) => main.controlBytes(chunk),
       (err) => this.warn(`unable to read supervise/control: ${errstr(err)}`),
@@ -275,6 +295,14 @@ export class Supervisor {
     this.mainDir?.close();
     this.logDir?.close();
     this.closeLogPipe();
+    for (const fd of this.lifeline ?? []) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
+    this.lifeline = null;
   }
 }
 

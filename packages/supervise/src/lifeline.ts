@@ -1,0 +1,32 @@
+// The lifeline: an optional fd (its number in the service's lifeline-fd file, as
+// notification-fd names the readiness fd) on which run gets the read end of a pipe whose only
+// write end the supervisor holds. It never carries data: a read returns end-of-file exactly
+// when the supervisor is gone (exit, crash, SIGKILL), so a worker can finish its task and exit
+// on its own instead of living on unsupervised (docs/worker-pools.md).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { errCode, errstr, SERVICE } from '@tsv/core';
+
+/** The fd number lifeline-fd names (3..1023), or undefined (no file, or invalid: a warning). */
+export function readLifelineFd(dir: string, warn: (m: string) => void): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, SERVICE.lifelineFd), 'utf8');
+  } catch (err) {
+    if (errCode(err) !== 'ENOENT') warn(`unable to read ${SERVICE.lifelineFd}: ${errstr(err)}`);
+    return undefined;
+  }
+  return parseLifelineFd(text, warn);
+}
+
+/** The fd number in a lifeline-fd file's text: 3..1023 (0-2 are stdio; a huge one would make
+ * a huge stdio list), else a warning and undefined. */
+export function parseLifelineFd(text: string, warn: (m: string) => void): number | undefined {
+  const word = text.split('\n')[0]?.trim() ?? '';
+  const n = Number(word);
+  if (!/^\d+$/.test(word) || n < 3 || n > 1023) {
+    warn(`invalid ${SERVICE.lifelineFd}: ${word}`);
+    return undefined;
+  }
+  return n;
+}
