@@ -3,7 +3,7 @@
 // mode from argv[0], tsvctl's extras (--json, --sv, `log -f -n N`, `signal SIG`), sv's command
 // words (runit.md 3.3) and service name resolution (runit.md 3.2).
 import { accessSync, constants, statSync } from 'node:fs';
-import { EXIT, scanGetopt, usageError } from '@tsv/core';
+import { EXIT, scanGetopt, SERVICE, SUPERVISE, usageError } from '@tsv/core';
 import { unknownCommand } from './command-words.js';
 
 /** Default SVDIR when the environment has none (Debian's build of sv). */
@@ -226,7 +226,13 @@ export function isLocalName(name: string): boolean {
  * `..` after a symlink must be resolved by the kernel, not lexically; plain concatenation
  * gives the kernel the same walk. */
 export function servicePath(name: string, svdir: string): string {
-  return isLocalName(name) ? name : `${svdir}/${name}`;
+  const path = isLocalName(name) ? name : `${svdir}/${name}`;
+  // why: `web@2` names instance 2 of the pool web (docs/worker-pools.md), unless a directory
+  // of that very name exists; its supervise/instance/2 is a supervise dir that links
+  // supervise to itself, so every command works on it as on a service directory.
+  const at = path.lastIndexOf('@');
+  if (at > 0 && /^\d+$/.test(path.slice(at + 1)) && chdirError(path) !== undefined) return `${path.slice(0, at)}/${SERVICE.supervise}/${SUPERVISE.instanceDir}/${path.slice(at + 1)}`;
+  return path;
 }
 
 /** Why chdir(path) would fail, as a Node-style error, or undefined when it would succeed. */

@@ -9,6 +9,7 @@ import { decodeStatus, errCode, errstr, EXIT, type ExtraProcess, type ExtraStatu
 import { writeErr, writeOut } from '@tsv/os';
 import { chdirError, servicePath } from './argv.js';
 import { openFifoForWrite } from './fifo.js';
+import { instanceDir, poolNotes, readPoolFile, type PoolInfo } from './pool-file.js';
 
 /** One supervised process (the service, or its logger) as status saw it. */
 export interface ProcStatus {
@@ -28,6 +29,8 @@ export interface ServiceStatus {
   main: ProcStatus;
   /** null: no log/ (ENOENT); a string: log/ could not be entered (sv's warning text) */
   log: ProcStatus | string | null;
+  /** a pool (tsv's pool.json, read with the extras): its state and each instance's status */
+  pool?: { info: PoolInfo; instances: { id: number; name: string; dir: string; st: ProcStatus }[] };
 }
 
 /** Read one supervised process's status (sv's svstatus_get + svstatus_print). */
@@ -57,7 +60,13 @@ export function collectStatus(name: string, dir: string, now: Now, withExtras: b
     if (err === undefined) log = procStatus(logDir, now, withExtras, readExtra);
     else if (errCode(err) !== 'ENOENT') log = `unable to change directory: ${errstr(err)}`;
   }
-  return { name, dir, main, log };
+  const info = main.problem === undefined && withExtras ? readPoolFile(dir) : undefined;
+  if (info === undefined) return { name, dir, main, log };
+  const instances = info.instances.map(({ id }) => {
+    const idir = instanceDir(dir, id);
+    return { id, name: `${name}@${id}`, dir: idir, st: procStatus(idir, now, withExtras, readExtra) };
+  });
+  return { name, dir, main, log, pool: { info, instances } };
 }
 
 /** LSB status exit code of the main service (runit 2.3.0): 0 up, 3 down, 4 unknown; sv's own
@@ -77,18 +86,20 @@ export function renderPlain(s: ServiceStatus, count: () => void): string {
     return `${main.problem.level}: ${name}: ${main.problem.message}\n`;
   }
   let text = procText(name, name, main);
-  if (s.log === null) return `${text}\n`;
+  if (s.pool !== undefined && main.view !== undefined) text += poolNotes(s.pool.info).map((n) => `, ${n}`).join('');
+  const under = s.pool === undefined ? '' : s.pool.instances.map((i) => `  ${i.st.problem !== undefined ? `${i.st.problem.level}: ${i.name}: ${i.st.problem.message}` : procText(name, i.name, i.st)}\n`).join('');
+  if (s.log === null) return `${text}\n${under}`;
   text += '; ';
   if (typeof s.log === 'string') {
     count();
-    return `${text}warning: ${name}/log: ${s.log}\n`;
+    return `${text}warning: ${name}/log: ${s.log}\n${under}`;
   }
   if (s.log.problem !== undefined) {
     count();
     // why: sv then prints its stale buffer as `log`'s status (a bug); we print the line alone.
-    return `${text}${s.log.problem.level}: ${name}/log: ${s.log.problem.message}\n`;
+    return `${text}${s.log.problem.level}: ${name}/log: ${s.log.problem.message}\n${under}`;
   }
-  return `${text}${procText(name, 'log', s.log)}\n`;
+  return `${text}${procText(name, 'log', s.log)}\n${under}`;
 }
 
 /** One process's part of the line; empty (after a stderr warning) when `down` was unreadable.

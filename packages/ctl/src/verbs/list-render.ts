@@ -55,6 +55,10 @@ function notes(r: ListRow): Cell {
   if (r.pid === null && r.want === 'up' && r.backoff === null) out.push('want up');
   if (r.pid !== null && r.want === 'down') out.push('want down');
   if (r.paused === true && r.pid !== null) out.push('paused');
+  if (r.pool !== undefined) {
+    out.push(...r.pool.notes);
+    if (r.pool.notes.some((n) => n.includes('failed'))) colour = 'red';
+  }
   if (r.log?.needsTsv === true) {
     out.push('log/tsvlog needs tsv: runsv wants log/run (tsvctl new --log-run)');
     colour = 'red';
@@ -78,7 +82,7 @@ function cells(r: ListRow): Cell[] {
   const u = r.usage;
   const mem = u === null || u.processes === 0 ? dash : { text: formatBytes(u.pssBytes ?? u.rssBytes) };
   return [
-    { text: r.name },
+    { text: r.instance !== undefined ? `  ${r.name}` : r.name },
     state,
     r.pid !== null ? { text: String(r.pid) } : dash,
     r.seconds !== null ? { text: formatDuration(r.seconds) } : dash,

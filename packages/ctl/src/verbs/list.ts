@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { EXIT, type ExtraProcess, fatalFrom, SERVICE } from '@tsv/core';
 import { collectStatus, type ProcStatus, type ServiceStatus } from '../status.js';
+import { poolNotes } from '../pool-file.js';
 import { monoNowMs, readExtraFile } from '../tsv-extra.js';
 import { membersOf, scanProcs, usageOf, type ProcEntry, type Usage } from './proc-usage.js';
 
@@ -64,6 +65,10 @@ export interface ListRow {
   /** CPU and memory of the service's processes while it runs */
   usage: Usage | null;
   log: LogRow | null;
+  /** a pool's row: its size and rolling-restart notes (its instances follow as rows of their own) */
+  pool?: { size: number; notes: string[] };
+  /** an instance's row: its id in the pool named by the row above */
+  instance?: number;
 }
 
 /** The service directories of a scan directory, sorted: every entry that is a directory (a
@@ -146,5 +151,15 @@ export function listServices(scanDir: string): ListRow[] {
   const names = serviceNames(scanDir);
   const now = { ms: Date.now(), mono: monoNowMs() };
   const procs = scanProcs();
-  return names.map((n) => rowOf(collectStatus(n, `${scanDir}/${n}`, now, true, readExtraFile), now.ms, procs));
+  const rows: ListRow[] = [];
+  for (const n of names) {
+    const s = collectStatus(n, `${scanDir}/${n}`, now, true, readExtraFile);
+    const row = rowOf(s, now.ms, procs);
+    rows.push(row);
+    if (s.pool === undefined) continue;
+    row.pool = { size: s.pool.info.size, notes: poolNotes(s.pool.info) };
+    // why: one line per instance under the pool's line (the pool's own usage is instance 0's)
+    for (const i of s.pool.instances) rows.push({ ...rowOf({ name: i.name, dir: i.dir, main: i.st, log: null }, now.ms, procs), instance: i.id });
+  }
+  return rows;
 }
