@@ -6,3 +6,6 @@ export { lifeStep, LIFE_TABLE, LIFE_STATES, LIFE_EVENT_TYPES, type LifeState, ty
 export { ORPHAN_TABLE, ORPHAN_STATES, ORPHAN_EVENT_TYPES, orphanStep, type OrphanState, type OrphanEventType, type OrphanEffect } from './orphan-table.js';
 export { parseRestartPolicy, parseSignal, parseUint, backoffDelay, DEFAULT_RESTART, DEFAULT_SETTINGS, type RestartPolicy, type Settings } from './policy.js';
 export { takeOverOrphans } from './takeover.js';
+export { POOL_TABLE, POOL_STATES, POOL_EVENT_TYPES, MAX_INSTANCES, initialPool, poolStep, poolEventOf, parseInstances, type Pool, type PoolState, type PoolEvent, type PoolEventType, type PoolEffect, type InstanceView, type RollConfig } from './pool-table.js';
+export { poolStatusView, poolFileText, type PoolSince, type PoolFile } from './pool-status.js';
+export { parseLifelineFd } from './lifeline.js';
