@@ -16,6 +16,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { alive, bin, ROOT, run, testPath, waitFor } from '@tsv/testkit';
+import { startScan } from '@tsv/testkit/scan';
 import { control, extra, makeService, readText, serviceRoot, startTsv, status } from '@tsv/testkit/supervise';
 import { onPath } from '@tsv/testkit/ctl';
 
@@ -287,4 +288,24 @@ t.test('supervisor killed mid-roll: the next one takes over, and never runs an i
   t.equal(starts.length, 7, starts.join(', '));
   t.match(next.stderr(), /warning: instance \d: /, 'the takeover is reported per instance');
   t.equal(poolFile(dir)?.state, 'steady', 'the new supervisor does not resume the roll (everything was restarted)');
+});
+
+t.test('a pool under tsvscan: instances, HUP resizes, tsvctl list shows each instance', async (t) => {
+  const root = serviceRoot(t);
+  const scan = join(root, 'scan');
+  const dir = makeService(scan, 'web', { run: '#!/bin/sh\nexec sleep 1000\n', instances: '2\n' });
+  makeService(scan, 'one', { run: '#!/bin/sh\nexec sleep 1000\n' });
+  const sc = startScan(t, scan);
+  await waitFor(() => poolFile(dir)?.instances.length === 2 && [0, 1].every((i) => status(inst(dir, i))?.state === 'run'), 15_000, '2 instances under tsvscan');
+  const p0 = status(inst(dir, 0))?.pid;
+  writeFileSync(join(dir, 'instances'), '3\n');
+  process.kill(sc.pid, 'SIGHUP');
+  await waitFor(() => poolFile(dir)?.instances.length === 3 && status(inst(dir, 2))?.state === 'run', 15_000, 'a third instance after HUP');
+  t.equal(status(inst(dir, 0))?.pid, p0, 'instance 0 untouched');
+  const list = await run(bin('tsvctl'), ['list', scan], { env: { ...process.env, PATH: testPath(), NO_COLOR: '1' } });
+  const lines = list.stdout.trimEnd().split('\n');
+  t.match(lines[1], /^one\s+run\s/);
+  t.match(lines[2], /^web\s+run\s+\d+\s.*pool 3$/);
+  t.match(lines.slice(3), [/^ {2}web@0\s+run\s/, /^ {2}web@1\s+run\s/, /^ {2}web@2\s+run\s/]);
+  t.equal(lines.length, 6);
 });

@@ -118,7 +118,8 @@ class ScanDir {
     }
   }
 
-  /** SIGTERM/SIGINT: stop everything; SIGHUP: rescan and retry failed services now; SIGUSR1:
+  /** SIGTERM/SIGINT: stop everything; SIGHUP: rescan, retry failed services now, and let every
+   * pool read its `instances` again; SIGUSR1:
    * nothing (without a listener Node would open its inspector). */
   private installSignals(): void {
     const stop = (): void => this.resolveStop(undefined);
@@ -130,6 +131,7 @@ class ScanDir {
     on('SIGINT', stop);
     on('SIGHUP', () => {
       this.scanner.retryAllNow();
+      this.scanner.reloadAll();
       this.shownProblems.clear();
       this.scheduleScan();
     });

@@ -14,6 +14,8 @@ export interface HostedSupervisor {
   readonly exited: Promise<void>;
   ownsPid(pid: number): boolean;
   servicePgid(): number;
+  /** SIGHUP: a pool reads its `instances` again */
+  reload?(): void;
 }
 
 /** Builds the supervisor of one service: dir is the path to use for every file access (a
@@ -79,6 +81,11 @@ export class Scanner {
   ownsPid(pid: number): boolean {
     for (const s of this.slots.values()) if (s.sup?.ownsPid(pid)) return true;
     return false;
+  }
+
+  /** SIGHUP: every hosted pool reads its `instances` again (as `h` to each pool). */
+  reloadAll(): void {
+    for (const s of this.slots.values()) s.sup?.reload?.();
   }
 
   /** The current service process group of every running supervisor (0 when none), by key. */
