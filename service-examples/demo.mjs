@@ -27,6 +27,8 @@ In another terminal, from ${process.cwd()}:
   tsvctl log -f ${rel}/web          # its log, stamps in local time, follows rotations
   tsvctl restart ${rel}/web         # returns as soon as it is up again
   tsvctl kill USR1 ${rel}/ticker    # any signal by name
+  tsvctl restart ${rel}/pool        # a pool of 2 workers (ports 8090, 8091): rolling restart
+  echo 4 > ${rel}/pool/instances && tsvctl reload ${rel}/pool   # resize to 4
   sv status ${rel}/web              # runit's own sv works too, when installed
 `);
 const child = spawn(join(binDir, 'tsvscan'), [dest], {
