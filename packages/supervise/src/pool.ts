@@ -149,9 +149,13 @@ export class Pool {
       case 'start':
         this.startInstance(fx.id, fx.wantUp);
         break;
-      case 'retire':
-        this.instances.get(fx.id)?.slot.controlBytes(Buffer.from('x'));
+      case 'retire': {
+        const inst = this.instances.get(fx.id);
+        // why: an instance whose set-up failed has no machine to stop: it is gone already.
+        if (inst === undefined) queueMicrotask(() => this.dispatch({ type: 'retired', id: fx.id }));
+        else inst.slot.controlBytes(Buffer.from('x'));
         break;
+      }
       case 'restart':
         this.instances.get(fx.id)?.slot.controlBytes(Buffer.from('tu'));
         break;
