@@ -23,9 +23,9 @@ async function main(prog: string, argv: string[]): Promise<number> {
   const stop = (): void => void sup.shutdown();
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  // why: a pool reads its `instances` file again on HUP (runsv dies of HUP; a single service
-  // is unaffected here).
-  process.on('SIGHUP', () => sup.reload());
+  // why: a pool reads its `instances` file again on HUP (a single service is unaffected); under
+  // the name runsv, HUP kills it as it kills runsv.
+  if (prog !== 'runsv') process.on('SIGHUP', () => sup.reload());
   await sup.start();
   await sup.exited;
   return 0;
