@@ -309,3 +309,15 @@ t.test('a pool under tsvscan: instances, HUP resizes, tsvctl list shows each ins
   t.match(lines.slice(3), [/^ {2}web@0\s+run\s/, /^ {2}web@1\s+run\s/, /^ {2}web@2\s+run\s/]);
   t.equal(lines.length, 6);
 });
+
+t.test('pdeath-signal: the kernel signals every instance when the supervisor dies', async (t) => {
+  const root = serviceRoot(t);
+  const dir = makeService(root, 'web', { run: '#!/bin/sh\nexec sleep 1000\n', instances: '2\n', 'pdeath-signal': 'TERM\n' });
+  const tsv = await startTsv(t, dir);
+  await waitFor(() => [0, 1].every((i) => status(inst(dir, i))?.state === 'run'), 10_000, '2 instances');
+  const pids = [0, 1].map((i) => status(inst(dir, i))?.pid as number);
+  t.ok(pids.every(alive));
+  process.kill(tsv.pid, 'SIGKILL');
+  await waitFor(() => pids.every((p) => !alive(p)), 10_000, 'both instances to get SIGTERM from the kernel');
+  t.pass('both gone');
+});

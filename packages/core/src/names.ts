@@ -28,6 +28,8 @@ export const SERVICE = {
   rollTimeout: 'roll-timeout',
   /** fd number: run gets the read end of a pipe whose write end only the supervisor holds */
   lifelineFd: 'lifeline-fd',
+  /** a signal name: run gets it from the kernel when the supervisor dies (PR_SET_PDEATHSIG) */
+  pdeathSignal: 'pdeath-signal',
 } as const;
 
 /** Files inside supervise/. */

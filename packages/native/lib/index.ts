@@ -46,6 +46,8 @@ export interface Peeked {
  * clone(CLONE_VM|CLONE_VFORK): only for measuring). */
 export interface SpawnFlags {
   setsid?: boolean;
+  /** the signal number the child gets when this process dies (prctl PR_SET_PDEATHSIG) */
+  pdeathsig?: number;
   nofile?: number;
   shell?: boolean;
   fork?: boolean;

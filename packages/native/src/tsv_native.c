@@ -425,6 +425,8 @@ struct spawn_args {
   int errfd;       /* write end of the CLOEXEC error pipe */
   int setsid;
   int set_nofile;
+  int pdeathsig;   /* 0: none; else the signal the child gets when its parent thread dies */
+  pid_t parent;    /* the parent's pid, to catch a parent that died before prctl */
   char **sh_argv;  /* NULL, or { "/bin/sh", path, argv[1..], NULL } for the ENOEXEC fallback */
   struct rlimit nofile;
 };
@@ -473,6 +475,15 @@ static int child_main(void *arg) {
     }
   }
   if (a->setsid && setsid() < 0) child_fail(errfd, STEP_SETSID, errno);
+  /* why: the kernel's parent-death signal (a worker pool's option, docs/worker-pools.md): Node
+   * cannot set it for a child. It fires when the thread that forked exits (Node's main thread
+   * here, so the supervisor's death), and is cleared at execve of a set-uid/set-gid program.
+   * A parent that died before the prctl is seen by getppid() having changed: the signal then
+   * goes at once, as it would have a moment later. */
+  if (a->pdeathsig > 0) {
+    if (prctl(PR_SET_PDEATHSIG, (unsigned long)a->pdeathsig) < 0) child_fail(errfd, STEP_SETSID, errno);
+    if (getppid() != a->parent) kill(getpid(), a->pdeathsig);
+  }
   if (a->cwd != NULL && chdir(a->cwd) < 0) child_fail(errfd, STEP_CHDIR, errno);
   /* why: after the dups, so the copies above n may exceed the lowered limit: setrlimit does
    * not touch open fds, and the child's own limit is separate from the parent's (no
@@ -574,6 +585,11 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   bool use_fork = false;
   if (ft == napi_object) {
     sa.setsid = prop_bool(env, a[5], "setsid");
+    double pds;
+    if (prop_num(env, a[5], "pdeathsig", &pds) && pds >= 1 && pds < NSIG) {
+      sa.pdeathsig = (int)pds;
+      sa.parent = getpid();
+    }
     use_fork = prop_bool(env, a[5], "fork");
     if (prop_bool(env, a[5], "shell")) {
       size_t argc = 0;

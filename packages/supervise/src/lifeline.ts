@@ -5,7 +5,9 @@
 // on its own instead of living on unsupervised (docs/worker-pools.md).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { constants } from 'node:os';
 import { errCode, errstr, SERVICE } from '@tsv/core';
+import { parseSignal } from './policy.js';
 
 /** The fd number lifeline-fd names (3..1023), or undefined (no file, or invalid: a warning). */
 export function readLifelineFd(dir: string, warn: (m: string) => void): number | undefined {
@@ -28,5 +30,21 @@ export function parseLifelineFd(text: string, warn: (m: string) => void): number
     warn(`invalid ${SERVICE.lifelineFd}: ${word}`);
     return undefined;
   }
+  return n;
+}
+
+/** The signal number pdeath-signal names (a name like TERM or SIGTERM, or a number), or
+ * undefined (no file, or invalid: a warning). */
+export function readPdeathSignal(dir: string, warn: (m: string) => void): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, SERVICE.pdeathSignal), 'utf8');
+  } catch (err) {
+    if (errCode(err) !== 'ENOENT') warn(`unable to read ${SERVICE.pdeathSignal}: ${errstr(err)}`);
+    return undefined;
+  }
+  const sig = parseSignal(text, constants.signals);
+  const n = sig === undefined ? undefined : constants.signals[sig];
+  if (n === undefined) warn(`invalid ${SERVICE.pdeathSignal}: ${text.trim()}`);
   return n;
 }

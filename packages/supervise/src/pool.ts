@@ -30,6 +30,7 @@ export interface PoolOptions {
   /** every instance is gone after `x` */
   onExitReady(): void;
   extraFds?: ReadonlyArray<readonly [number, number]>;
+  pdeathsig?: number | undefined;
 }
 
 /** One running instance. */
@@ -250,6 +251,7 @@ export class Pool {
       warn: (m) => this.o.warn(`instance ${id}: ${m}`),
       supervisorInfo: this.o.supervisorInfo,
       extraFds: this.o.extraFds,
+      ...(this.o.pdeathsig === undefined ? {} : { pdeathsig: this.o.pdeathsig }),
       onChange: (s) => this.dispatch({ type: 'changed', id, view: viewOf(s) }),
       // why: the table hears of it after this burst of the instance's own events has ended.
       onExitReady: () => queueMicrotask(() => this.retired(id, slot)),

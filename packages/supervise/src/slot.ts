@@ -42,6 +42,8 @@ export interface SlotOptions {
   startInProcess?: () => LoggerHandle;
   /** more fds run gets, as [target fd number, our fd] (the lifeline's read end) */
   extraFds?: ReadonlyArray<readonly [number, number]>;
+  /** the signal number run gets from the kernel when the supervisor dies (pdeath-signal) */
+  pdeathsig?: number;
   /** called after each burst of events that changed the state (a pool watches its instances) */
   onChange?: (state: Readonly<MachineState>) => void;
 }
@@ -277,7 +279,7 @@ export class Slot {
       // whose children stay in its group): its leftovers can be stopped as a group, and a signal
       // to the supervisor's group does not reach the service. The NOFILE soft limit is set in
       // the child only: this process's stays raised, so no spawn can make it run out of fds.
-      pid = spawnChild({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: this.o.env, setsid: true, nofile: this.o.nofile });
+      pid = spawnChild({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: this.o.env, setsid: true, nofile: this.o.nofile, ...(what === 'run' && this.o.pdeathsig !== undefined ? { pdeathsig: this.o.pdeathsig } : {}) });
     } catch (err) {
       // why: exec errors (ENOENT, EACCES, ENOEXEC) are thrown synchronously, in the middle of
       // the machine's effects; the machine sees the failure after the whole burst, as it did

@@ -14,7 +14,7 @@ import { inProcessLoggerFactory } from './in-process-log.js';
 import { takeOverOrphans } from './takeover.js';
 import { lifeStep, type LifeEffect, type LifeEvent, type LifeState } from './life-table.js';
 import { Pool, takeOverInstances } from './pool.js';
-import { readLifelineFd } from './lifeline.js';
+import { readLifelineFd, readPdeathSignal } from './lifeline.js';
 
 export interface SupervisorOptions {
   /** prefix for diagnostics, e.g. `tsv ./svc` (runsv prints `runsv <dir>: warning: ...`) */
@@ -223,6 +223,7 @@ export class Supervisor {
       warn: (m: string) => this.warn(m),
       supervisorInfo,
       extraFds,
+      pdeathsig: readPdeathSignal(dir, (m) => this.warn(m)),
       onExitReady: () => this.lifeEvent({ type: 'mainDown', hasLog: this.log !== null }),
     };
     const main = exists(join(dir, SERVICE.instances)) ? new Pool(unit) : new Slot({ ...unit, isLog: false });
