@@ -18,6 +18,10 @@ export const SERVICE = {
   /** in log/ without a run script: the tsvlog arguments (one line, words split on blanks) of
    * a logger the supervisor hosts in-process instead of spawning log/run */
   logInProcess: 'tsvlog',
+  /** makes the service scheduled: a cron expression and options (docs/scheduled-services.md) */
+  schedule: 'schedule',
+  /** of a scheduled service: run after a failed run (service name and status as arguments) */
+  notify: 'notify',
 } as const;
 
 /** Files inside supervise/. */
@@ -30,6 +34,8 @@ export const SUPERVISE = {
   pid: 'pid',
   /** tsv's extra status (JSON): what runit's 20 bytes cannot say. */
   extra: 'tsv.json',
+  /** a scheduled service's schedule state (JSON): next tick, last run, failures, skipped ticks */
+  schedule: 'schedule.json',
   /** suffix of the temporary file written before the atomic rename */
   newSuffix: '.new',
 } as const;

@@ -6,3 +6,6 @@ export { lifeStep, LIFE_TABLE, LIFE_STATES, LIFE_EVENT_TYPES, type LifeState, ty
 export { ORPHAN_TABLE, ORPHAN_STATES, ORPHAN_EVENT_TYPES, orphanStep, type OrphanState, type OrphanEventType, type OrphanEffect } from './orphan-table.js';
 export { parseRestartPolicy, parseSignal, parseUint, backoffDelay, DEFAULT_RESTART, DEFAULT_SETTINGS, type RestartPolicy, type Settings } from './policy.js';
 export { takeOverOrphans } from './takeover.js';
+export { parseSchedule, parseDuration, expressionError, nextTick, nextTicks, jitterOf, SCHEDULE_DEFAULTS, type ScheduleRule, type ParsedSchedule, type NotifyOn } from './schedule-rule.js';
+export { schedStep, schedRowOf, initialSchedState, exitText, SCHEDULE_TABLE, SCHEDULE_ROWS, SCHED_EVENT_TYPES, SCHED_IGNORE, MAX_SLEEP_MS, type ScheduleRow, type SchedState, type SchedEvent, type SchedEventType, type SchedEffect, type SavedSchedule } from './schedule-table.js';
+export { markerPrefix } from './schedule-shell.js';

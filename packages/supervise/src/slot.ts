@@ -40,6 +40,8 @@ export interface SlotOptions {
   onExitReady(): void;
   /** set for a logger hosted in-process instead of log/run */
   startInProcess?: () => LoggerHandle;
+  /** told the machine's state after each burst of events (a scheduled service's scheduler) */
+  onState?: (state: Readonly<MachineState>) => void;
 }
 
 /** One running control/<c> hook or service child. */
@@ -150,6 +152,8 @@ export class Slot {
     } finally {
       this.dispatching = false;
     }
+    // why: after the burst, outside it: letters the observer sends back start a burst of their own.
+    this.o.onState?.(this.state);
   }
 
   /** Carry out one effect. */

@@ -4,7 +4,7 @@
 // and one for its logger, and carries out the effects of the exit sequence, whose rules are
 // LIFE_TABLE's (machine.ts).
 import { accessSync, closeSync, statSync, constants as fsc } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ENV, errCode, errstr, type ExtraStatus, fatalFrom, SERVICE, ToolError } from '@tsv/core';
 import { procStat, startNofile } from '@tsv/os';
 import { pipe } from '@tsv/native';
@@ -13,6 +13,7 @@ import { Slot, type LoggerHandle } from './slot.js';
 import { inProcessLoggerFactory } from './in-process-log.js';
 import { takeOverOrphans } from './takeover.js';
 import { lifeStep, type LifeEffect, type LifeEvent, type LifeState } from './life-table.js';
+import { ScheduleShell } from './schedule-shell.js';
 
 export interface SupervisorOptions {
   /** prefix for diagnostics, e.g. `tsv ./svc` (runsv prints `runsv <dir>: warning: ...`) */
@@ -32,6 +33,8 @@ export class Supervisor {
   private resolveExited!: () => void;
   private readonly dir: string;
   private main: Slot | null = null;
+  /** the scheduler of a scheduled service (a `schedule` file): control letters go through it */
+  private schedule: ScheduleShell | null = null;
   private log: Slot | null = null;
   private mainDir: SuperviseDir | null = null;
   private logDir: SuperviseDir | null = null;
@@ -86,13 +89,16 @@ export class Supervisor {
       case 'bootAndExit':
         // why: runsv's loop starts the logger before the service.
         this.log?.boot();
-        if (fx === 'boot') this.main?.boot();
-        else this.main?.controlBytes(Buffer.from('x'));
+        if (fx === 'boot') {
+          this.main?.boot();
+          this.schedule?.boot();
+        } else this.mainControl(Buffer.from('x'));
         break;
       case 'sendX':
-        this.main?.controlBytes(Buffer.from('x'));
+        this.mainControl(Buffer.from('x'));
         break;
       case 'ignoreControl':
+        this.schedule?.close();
         this.main?.ignoreControl();
         this.log?.ignoreControl();
         break;
@@ -111,9 +117,15 @@ export class Supervisor {
     }
   }
 
+  /** Control bytes for the service: through its scheduler when it has one. */
+  private mainControl(chunk: Buffer): void {
+    if (this.schedule !== null) this.schedule.controlBytes(chunk);
+    else this.main?.controlBytes(chunk);
+  }
+
   /** True if pid is a process this supervisor spawned and libuv waits for. */
   ownsPid(pid: number): boolean {
-    if ((this.main?.ownsPid(pid) ?? false) || (this.log?.ownsPid(pid) ?? false)) return true;
+    if ((this.main?.ownsPid(pid) ?? false) || (this.log?.ownsPid(pid) ?? false) || (this.schedule?.ownsPid(pid) ?? false)) return true;
     if (!this.inProcessLog) return false;
     // why: the in-process logger spawns processors (svlogd's `!cmd`) through child_process
     // without telling us their pids. They stay in this process's session, where no re-parented
@@ -193,11 +205,14 @@ export class Supervisor {
     const env = { ...process.env };
     delete env[ENV.nofile];
     const supervisorInfo: ExtraStatus['supervisor'] = { pid: process.pid, startTicks: self?.startTicks ?? null, program: this.opts.program };
+    const mainDir = this.mainDir;
+    // why: a scheduled service's machine starts down (want down): its scheduler starts each run.
+    const scheduled = exists(join(dir, SERVICE.schedule));
     const main = new Slot({
       dir,
       sdir: this.mainDir,
       isLog: false,
-      wantUp,
+      wantUp: wantUp && !scheduled,
       stdin: 0,
       stdout: this.logPipe?.[1] ?? 1,
       env,
@@ -205,9 +220,25 @@ export class Supervisor {
       warn: (m) => this.warn(m),
       supervisorInfo,
       onExitReady: () => this.lifeEvent({ type: 'mainDown', hasLog: this.log !== null }),
+      onState: scheduled ? (m) => this.schedule?.machineChanged(m) : undefined,
     });
+    if (scheduled) {
+      this.schedule = new ScheduleShell({
+        dir,
+        name: basename(dir),
+        sdir: mainDir,
+        enabled: wantUp,
+        toMachine: (letters) => main.controlBytes(Buffer.from(letters, 'latin1')),
+        logFd: () => this.logPipe?.[1] ?? null,
+        notifyStdout: () => this.logPipe?.[1] ?? 1,
+        env,
+        nofile,
+        supervisorPid: process.pid,
+        warn: (m) => this.warn(m),
+      });
+    }
     this.mainDir.openControl(
-      (chunk) => main.controlBytes(chunk),
+      (chunk) => this.mainControl(chunk),
       (err) => this.warn(`unable to read supervise/control: ${errstr(err)}`),
     );
     main.writeNow();
@@ -270,6 +301,7 @@ export class Supervisor {
 
   /** Close every fd and timer this supervisor holds (the locks go with their fds). */
   private release(): void {
+    this.schedule?.close();
     this.main?.close();
     this.log?.close();
     this.mainDir?.close();
