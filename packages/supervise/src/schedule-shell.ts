@@ -270,7 +270,6 @@ export class ScheduleShell {
     const env: NodeJS.ProcessEnv = {
       ...this.o.env,
       TSV_SERVICE: this.o.name,
-      TSV_SERVICE_DIR: this.o.dir,
       TSV_NOTIFY: fx.why,
       TSV_RUN: String(fx.run.n),
       TSV_EXIT_CODE: fx.run.code === null ? '' : String(fx.run.code),

@@ -275,7 +275,9 @@ class Sched {
   /** Ask the machine for one run (runit's `o`: run once, no restart). */
   private start(tick: number | null, manual: boolean, catchUp: boolean): void {
     this.s.asked = { tick, manual, catchUp };
-    this.fx.push({ type: 'machine', letters: 'o' });
+    const why = manual ? 'once' : catchUp ? `catch-up for ${new Date(tick ?? this.now.wall).toISOString()}` : `tick ${new Date(tick ?? this.now.wall).toISOString()}`;
+    // why: before the letter, so the marker is in the pipe before anything the run writes.
+    this.fx.push({ type: 'mark', text: `run ${this.s.runs + 1} start (${why})` }, { type: 'machine', letters: 'o' });
   }
 
   /** The next tick after everything handled (never before now's own tick: a clock set back
@@ -321,8 +323,7 @@ class Sched {
     s.asked = null;
     s.runs += 1;
     s.running = { ...a, start: at.wall, startMono: at.mono, n: s.runs };
-    const why = a.manual ? 'once' : a.catchUp ? `catch-up for ${new Date(a.tick ?? at.wall).toISOString()}` : `tick ${new Date(a.tick ?? at.wall).toISOString()}`;
-    this.fx.push({ type: 'mark', text: `run ${s.runs} start (${why})` }, { type: 'write' });
+    this.fx.push({ type: 'write' });
   }
 
   /** The run ended: record it (duration from the monotonic clock), notify, plan the next. */

@@ -22,6 +22,8 @@ export interface SupervisorOptions {
   warn(line: string): void;
   /** recorded in tsv.json's supervisor.program: 'tsv' | 'tsvscan' */
   program: string;
+  /** the service's name (a scheduled service's log markers and notify); default: dir's basename */
+  name?: string;
 }
 
 /** How long to wait between tries of log/supervise/lock (runsv blocks in flock instead). */
@@ -225,7 +227,7 @@ export class Supervisor {
     if (scheduled) {
       this.schedule = new ScheduleShell({
         dir,
-        name: basename(dir),
+        name: this.opts.name ?? basename(dir),
         sdir: mainDir,
         enabled: wantUp,
         toMachine: (letters) => main.controlBytes(Buffer.from(letters, 'latin1')),
