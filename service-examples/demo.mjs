@@ -28,6 +28,8 @@ In another terminal, from ${process.cwd()}:
   tsvctl restart ${rel}/web         # returns as soon as it is up again
   tsvctl kill USR1 ${rel}/ticker    # any signal by name
   sv status ${rel}/web              # runit's own sv works too, when installed
+  tsvctl jobs ${rel}                # the scheduled job (backup): next run, last run, status
+  tsvctl log ${rel}/backup          # each run of it between its start and end markers
 `);
 const child = spawn(join(binDir, 'tsvscan'), [dest], {
   stdio: 'inherit',
