@@ -137,17 +137,22 @@ export async function* logLines(dir: string, opts: LogLinesOptions = {}): AsyncG
         if (now !== undefined && now !== ino) {
           // why: rotation renamed our file to @<stamp>.s; finish it, then any file rotated
           // after it (several rotations may pass between two wakes), then the new current.
+          // The new current is opened before the directory is listed: whatever was rotated
+          // after ours and before it is then in the listing (a file holding the new current's
+          // inode means it was rotated too: the listing stops there, the next turn goes on).
           pos = await drain(fh, pos);
+          const next = await open(currentPath, 'r').catch(() => undefined);
+          if (next === undefined) continue;
+          const nextIno = (await next.stat()).ino;
           const names = await rotated(dir);
-          let ours = -1;
-          for (let i = names.length - 1; i >= 0 && ours < 0; i--) {
-            const st = await stat(join(dir, names[i] as string)).catch(() => undefined);
-            if (st?.ino === ino) ours = i;
-          }
+          const inodes = await Promise.all(names.map(async (n) => (await stat(join(dir, n)).catch(() => undefined))?.ino));
+          const ours = inodes.lastIndexOf(ino);
           await fh.close();
-          if (ours >= 0) for (const name of names.slice(ours + 1)) await feedFile(name);
-          fh = await open(currentPath, 'r');
-          ino = (await fh.stat()).ino;
+          if (ours >= 0) {
+            for (let i = ours + 1; i < names.length && inodes[i] !== nextIno; i++) await feedFile(names[i] as string);
+          }
+          fh = next;
+          ino = nextIno;
           pos = 0;
           continue;
         }
