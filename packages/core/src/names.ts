@@ -18,6 +18,8 @@ export const SERVICE = {
   /** in log/ without a run script: the tsvlog arguments (one line, words split on blanks) of
    * a logger the supervisor hosts in-process instead of spawning log/run */
   logInProcess: 'tsvlog',
+  /** paths and globs whose change restarts the service (watch mode, docs/watch-mode.md) */
+  watch: 'watch',
 } as const;
 
 /** Files inside supervise/. */
