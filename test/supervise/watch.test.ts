@@ -53,7 +53,7 @@ t.test('a burst of edits restarts once; the old group and its port are gone firs
   const dir = makeService(root, 'web', {
     run: '#!/bin/sh\nexec 2>&1\nnode server.cjs &\nwait\n',
     'server.cjs': server(port),
-    watch: '# the sources, not the scratch files\n. \n!*.tmp\n!scratch\ndebounce=150\n',
+    watch: '# the sources, not the scratch files\n. \n!*.tmp\n!scratch\ndebounce=400\n',
   });
   mkdirSync(join(dir, 'scratch'));
   await startTsv(t, dir);
@@ -79,9 +79,11 @@ t.test('a run that exits by itself waits for a change (no restart loop)', async 
   const root = serviceRoot(t);
   const dir = makeService(root, 'crash', {
     run: '#!/bin/sh\necho start >> ../starts\nif [ -e fixed ]; then exec sleep 1000; fi\nexit 3\n',
-    watch: 'fixed\nsrc\ndebounce=50\n',
+    watch: 'fixed\nsrc\ndebounce=400\n',
   });
   mkdirSync(join(dir, 'src'));
+  // why debounce=400: one write can reach the watcher as two events (add, then change) far
+  // apart on a loaded machine; a short debounce would rightly make them two bursts.
   await startTsv(t, dir);
   const waiting = await waitFor(() => {
     const x = extra(dir)?.service;
