@@ -15,3 +15,4 @@ export * from './exit-codes.js';
 export * from './getopt.js';
 export * from './scan-dir-default.js';
 export * from './schedule-status.js';
+export * from './wait-checks.js';

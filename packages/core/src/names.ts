@@ -22,6 +22,8 @@ export const SERVICE = {
   schedule: 'schedule',
   /** of a scheduled service: run after a failed run (service name and status as arguments) */
   notify: 'notify',
+  /** paths and globs whose change restarts the service (watch mode, docs/watch-mode.md) */
+  watch: 'watch',
 } as const;
 
 /** Files inside supervise/. */

@@ -13,6 +13,7 @@ import { pipe } from '@tsv/native';
 import { initialState, step, type Effect, type MachineEvent, type MachineState, type Now, type TimerName } from './machine.js';
 import { DEFAULT_SETTINGS, type Settings } from './policy.js';
 import { readSettings } from './settings.js';
+import { whenGroupGone } from './watch-group.js';
 import type { SuperviseDir } from './supervise-dir.js';
 import type { LoggerHandle } from '@tsv/log';
 
@@ -62,6 +63,7 @@ export class Slot {
   private startTicks: number | null = null;
   private closed = false;
   private dead = false;
+  private cancelGroupWait: (() => void) | null = null;
 
   constructor(private readonly o: SlotOptions) {
     this.state = initialState(o.isLog, o.wantUp, now());
@@ -84,6 +86,11 @@ export class Slot {
     // One burst for the whole chunk: `tcu` (a restart) is one status write, not three, so the
     // child's exit that follows is not queued behind two needless writes.
     this.dispatch(...decodeControl(chunk).map((letter): MachineEvent => ({ type: 'control', letter })));
+  }
+
+  /** Watch mode: a burst of changes to the watched files ended. */
+  fileChange(): void {
+    this.dispatch({ type: 'change' });
   }
 
   /** The main service is gone: the logger is to exit once its input ends. */
@@ -119,6 +126,7 @@ export class Slot {
     this.dead = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.cancelGroupWait?.();
     this.readiness?.destroy();
     this.readiness = null;
   }
@@ -216,6 +224,13 @@ export class Slot {
         break;
       case 'exitReady':
         this.o.onExitReady();
+        break;
+      case 'awaitGroupGone':
+        this.cancelGroupWait?.();
+        this.cancelGroupWait = whenGroupGone(fx.pgid, () => {
+          this.cancelGroupWait = null;
+          this.dispatch({ type: 'groupGone', pgid: fx.pgid });
+        });
         break;
       default:
         assertNever(fx);

@@ -12,6 +12,7 @@ import { SuperviseDir } from './supervise-dir.js';
 import { Slot, type LoggerHandle } from './slot.js';
 import { inProcessLoggerFactory } from './in-process-log.js';
 import { takeOverOrphans } from './takeover.js';
+import { startWatch, type Watching } from './watch-start.js';
 import { lifeStep, type LifeEffect, type LifeEvent, type LifeState } from './life-table.js';
 import { ScheduleShell } from './schedule-shell.js';
 
@@ -44,6 +45,7 @@ export class Supervisor {
   private life: LifeState = 'new';
   private inProcessLog = false;
   private ownSession = -1;
+  private watching: Watching | undefined;
 
   constructor(
     dir: string,
@@ -270,6 +272,14 @@ export class Supervisor {
       this.logDir.openOk();
       this.log = logSlot;
     }
+    // why: before run starts, so no change after the start is missed (the initial scan is done).
+    if (exists(join(dir, SERVICE.watch))) {
+      try {
+        this.watching = await startWatch(dir, () => main.fileChange(), (m) => this.warn(m));
+      } catch (err) {
+        this.warn(`unable to watch: ${errstr(err)}`);
+      }
+    }
   }
 
   /** Take log/supervise/lock; runsv blocks in flock, we retry without blocking the loop. */
@@ -304,6 +314,7 @@ export class Supervisor {
   /** Close every fd and timer this supervisor holds (the locks go with their fds). */
   private release(): void {
     this.schedule?.close();
+    void this.watching?.close();
     this.main?.close();
     this.log?.close();
     this.mainDir?.close();
