@@ -32,7 +32,12 @@ function executables() {
 // file (run only when imported, but parsed at every start); yargs (tsvctl's own verbs) is 280 KB
 // that `tsvctl status` must neither read nor parse. Keyed by executable: module (relative to
 // dist/) and the bundle's name.
-const separate = { tsvctl: [{ module: 'verbs/front.js', bundle: 'tsvctl-front' }] };
+// chokidar (watch mode's watcher) is loaded only for a service with a `watch` file.
+const separate = {
+  tsvctl: [{ module: 'verbs/front.js', bundle: 'tsvctl-front' }],
+  tsv: [{ module: 'watch-files.js', bundle: 'tsv-watch' }],
+  tsvscan: [{ module: 'watch-files.js', bundle: 'tsvscan-watch' }],
+};
 
 /** An esbuild plugin: imports of the separate modules become requires of their bundles. */
 function separatePlugin(dist, mods) {

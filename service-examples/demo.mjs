@@ -30,6 +30,8 @@ In another terminal, from ${process.cwd()}:
   tsvctl restart ${rel}/pool        # a pool of 2 workers (ports 8090, 8091): rolling restart
   echo 4 > ${rel}/pool/instances && tsvctl reload ${rel}/pool   # resize to 4
   sv status ${rel}/web              # runit's own sv works too, when installed
+  tsvctl jobs ${rel}                # the scheduled job (backup): next run, last run, status
+  tsvctl log ${rel}/backup          # each run of it between its start and end markers
 `);
 const child = spawn(join(binDir, 'tsvscan'), [dest], {
   stdio: 'inherit',

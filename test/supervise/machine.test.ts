@@ -62,6 +62,12 @@ function inState(state: State): MachineState {
   if (state === 'spawning') return d.s;
   d.ev({ type: 'spawned', what: 'run', pid: 99, pgid: 99 });
   if (state === 'run') return d.s;
+  if (state === 'changeWait') {
+    // watch mode: run exits by itself
+    d.s = { ...d.s, settings: { ...cfg, hasFinish: false, watch: true } };
+    d.ev({ type: 'exited', code: 1, signal: null, signum: 0 });
+    return d.s;
+  }
   if (state === 'backoff') {
     d.s = { ...d.s, settings: { ...cfg, hasFinish: false } };
     d.ev({ type: 'exited', code: 1, signal: null, signum: 0 });
@@ -85,6 +91,7 @@ const EVENTS: { [K in EventType]: Extract<MachineEvent, { type: K }> } = {
   hookDone: { type: 'hookDone', code: 1 },
   groupGone: { type: 'groupGone', pgid: 77 },
   exitLog: { type: 'exitLog' },
+  change: { type: 'change' },
 };
 
 /** The whole table written out: for each state and event, 'ignore', or the state it leads to
@@ -92,31 +99,35 @@ const EVENTS: { [K in EventType]: Extract<MachineEvent, { type: K }> } = {
 const SPEC: Record<State, Record<EventType, 'ignore' | [State, string]>> = {
   down: {
     boot: ['down', ''], control: ['down', 'write'], settings: 'ignore', spawned: 'ignore', spawnFailed: 'ignore', exited: 'ignore',
-    timer: ['down', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['down', ''], exitLog: ['down', 'write exitReady'],
+    timer: ['down', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['down', ''], exitLog: ['down', 'write exitReady'], change: 'ignore',
   },
   backoff: {
     boot: 'ignore', control: ['down', 'cancelTimer write'], settings: 'ignore', spawned: 'ignore', spawnFailed: 'ignore', exited: 'ignore',
-    timer: ['starting', 'write readSettings'], ready: 'ignore', hookDone: 'ignore', groupGone: ['backoff', ''], exitLog: ['down', 'cancelTimer write exitReady'],
+    timer: ['starting', 'write readSettings'], ready: 'ignore', hookDone: 'ignore', groupGone: ['backoff', ''], exitLog: ['down', 'cancelTimer write exitReady'], change: 'ignore',
   },
   starting: {
     boot: 'ignore', control: ['starting', ''], settings: ['hook', 'hook:u'], spawned: 'ignore', spawnFailed: 'ignore', exited: 'ignore',
-    timer: ['starting', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['starting', ''], exitLog: ['starting', 'write'],
+    timer: ['starting', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['starting', ''], exitLog: ['starting', 'write'], change: 'ignore',
   },
   hook: {
     boot: 'ignore', control: ['hook', ''], settings: 'ignore', spawned: ['hook', 'write'], spawnFailed: ['hook', 'warn write timer:restart:1000'], exited: ['hook', ''],
-    timer: ['hook', ''], ready: ['hook', ''], hookDone: ['spawning', 'spawn:run'], groupGone: ['hook', ''], exitLog: ['hook', 'write exitReady'],
+    timer: ['hook', ''], ready: ['hook', ''], hookDone: ['spawning', 'spawn:run'], groupGone: ['hook', ''], exitLog: ['hook', 'write exitReady'], change: 'ignore',
   },
   spawning: {
     boot: 'ignore', control: ['spawning', ''], settings: 'ignore', spawned: ['run', 'write'], spawnFailed: ['backoff', 'warn write timer:restart:1000'], exited: 'ignore',
-    timer: ['spawning', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['spawning', ''], exitLog: ['spawning', 'write'],
+    timer: ['spawning', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['spawning', ''], exitLog: ['spawning', 'write'], change: 'ignore',
   },
   run: {
     boot: 'ignore', control: ['hook', 'write hook:t'], settings: 'ignore', spawned: 'ignore', spawnFailed: 'ignore', exited: ['spawning', 'cancelTimer write spawn:finish'],
-    timer: ['run', ''], ready: ['run', ''], hookDone: 'ignore', groupGone: ['run', ''], exitLog: ['run', 'write'],
+    timer: ['run', ''], ready: ['run', ''], hookDone: 'ignore', groupGone: ['run', ''], exitLog: ['run', 'write'], change: ['run', ''],
   },
   finish: {
     boot: 'ignore', control: ['finish', 'write'], settings: 'ignore', spawned: 'ignore', spawnFailed: 'ignore', exited: ['backoff', 'cancelTimer write timer:restart:1000'],
-    timer: ['finish', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['finish', ''], exitLog: ['finish', 'write'],
+    timer: ['finish', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['finish', ''], exitLog: ['finish', 'write'], change: 'ignore',
+  },
+  changeWait: {
+    boot: 'ignore', control: ['down', 'write'], settings: 'ignore', spawned: 'ignore', spawnFailed: 'ignore', exited: 'ignore',
+    timer: ['changeWait', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['changeWait', ''], exitLog: 'ignore', change: ['starting', 'write readSettings'],
   },
 };
 
@@ -500,4 +511,78 @@ t.test('every cell of the takeover table: service and logger orphans', async (t)
   }
   const lg = orphanStep(orphan('found', true), 'begin');
   t.same([lg.orphan.state, fxKinds(lg.effects)], ['draining', 'deadline:50'], 'an old logger is first left to drain its input');
+});
+
+t.test('watch mode: a change restarts run once its group is gone; an exit by itself waits for a change', async (t) => {
+  const W: Settings = { ...DEFAULT_SETTINGS, watch: true };
+  const d = new Drive(false, true, W);
+  d.ev({ type: 'boot' });
+  d.up(60, W);
+  t.same(kinds(d.ev({ type: 'change' })), ['signal:SIGTERM', 'write'], 'run x change: the down-signal, as t');
+  t.same(kinds(d.ev({ type: 'change' })), [], 'a second burst while it stops: nothing more');
+  d.t += 100;
+  t.same(kinds(d.ev({ type: 'exited', code: null, signal: 'SIGTERM', signum: 15 })), ['cancelTimer', 'cleanGroup', 'awaitGroupGone', 'write'], 'exited: wait for the group, no start yet');
+  t.equal(stateOf(d.s), 'down');
+  t.same(d.ev({ type: 'change' }), [], 'down x change (a restart is pending): ignored');
+  t.same(kinds(d.ev({ type: 'groupGone', pgid: 60 })), ['readSettings', 'spawn:run'], 'the group is gone: start at once (no 1-second rule)');
+  t.same(kinds(d.ev({ type: 'groupGone', pgid: 60 })), [], 'only once');
+  d.up(61, W);
+  t.equal(d.s.restartAt, null, 'no restart delay was set');
+
+  d.t += 5000;
+  t.same(kinds(d.ev({ type: 'exited', code: 1, signal: null, signum: 0 })), ['cancelTimer', 'write'], 'run exits by itself: no restart, no timer');
+  t.equal(stateOf(d.s), 'changeWait');
+  t.same(kinds(d.ev({ type: 'timer', name: 'restart' })), [], 'no timer starts it');
+  t.same(kinds(d.ctl('1')), [], 'a signal letter does not end the wait');
+  t.equal(stateOf(d.s), 'changeWait');
+  t.same(kinds(d.ev({ type: 'change' })), ['write', 'readSettings', 'spawn:run'], 'changeWait x change: start');
+  d.up(62, W);
+  d.t += 100;
+  d.ev({ type: 'exited', code: 2, signal: null, signum: 0 });
+  t.equal(stateOf(d.s), 'changeWait', 'a quick death waits too (no backoff loop)');
+  t.same(kinds(d.ctl('u')), ['write', 'readSettings', 'spawn:run'], 'u ends the wait: start');
+  d.up(63, W);
+  d.ev({ type: 'exited', code: 2, signal: null, signum: 0 });
+  t.same(kinds(d.ctl('d')), ['write'], 'd ends the wait: down');
+  t.equal(stateOf(d.s), 'down');
+  t.equal(d.s.want, 'down');
+
+  const x = new Drive(false, true, W);
+  x.ev({ type: 'boot' });
+  x.up(70, W);
+  x.ev({ type: 'exited', code: 0, signal: null, signum: 0 });
+  t.same(kinds(x.ctl('x')), ['write', 'exitReady'], 'x ends the wait: exit');
+
+  const f = new Drive(false, true, W);
+  f.ev({ type: 'boot' });
+  f.ev({ type: 'spawnFailed', what: 'run', error: 'permission denied' });
+  t.equal(stateOf(f.s), 'changeWait', 'a run that cannot be started waits for a change (its fix)');
+
+  const plain = new Drive(false, true, DEFAULT_SETTINGS);
+  plain.ev({ type: 'boot' });
+  plain.up(80, DEFAULT_SETTINGS);
+  t.same(plain.ev({ type: 'change' }), [], 'run x change without a watch file (removed since the start): nothing');
+
+  const dn = new Drive(false, true, W);
+  dn.ev({ type: 'boot' });
+  dn.up(90, W);
+  dn.ev({ type: 'change' });
+  dn.ctl('d');
+  dn.ev({ type: 'exited', code: null, signal: 'SIGTERM', signum: 15 });
+  t.same(kinds(dn.ev({ type: 'groupGone', pgid: 90 })), [], 'd during a watch restart: the group gone starts nothing');
+  t.equal(stateOf(dn.s), 'down');
+
+  const fin = new Drive(false, true, { ...W, hasFinish: true });
+  fin.ev({ type: 'boot' });
+  fin.up(95, { ...W, hasFinish: true });
+  fin.ev({ type: 'change' });
+  t.same(kinds(fin.ev({ type: 'exited', code: null, signal: 'SIGTERM', signum: 15 })), ['cancelTimer', 'cleanGroup', 'awaitGroupGone', 'write', 'spawn:finish'], 'with finish: finish runs first');
+  t.same(kinds(fin.ev({ type: 'groupGone', pgid: 95 })), [], 'the group gone during finish: no start yet');
+  fin.ev({ type: 'spawned', what: 'finish', pid: 96, pgid: 96 });
+  t.same(kinds(fin.ev({ type: 'exited', code: 0, signal: null, signum: 0 })), ['cancelTimer', 'write', 'readSettings', 'spawn:run'], 'finish done: start');
+
+  const lg = new Drive(true, true, { ...DEFAULT_SETTINGS, watch: true });
+  lg.ev({ type: 'boot' });
+  lg.ev({ type: 'spawned', what: 'run', pid: 97, pgid: 97 });
+  t.same(lg.ev({ type: 'change' }), [], 'never the logger');
 });

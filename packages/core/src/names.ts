@@ -30,6 +30,12 @@ export const SERVICE = {
   lifelineFd: 'lifeline-fd',
   /** a signal name: run gets it from the kernel when the supervisor dies (PR_SET_PDEATHSIG) */
   pdeathSignal: 'pdeath-signal',
+  /** makes the service scheduled: a cron expression and options (docs/scheduled-services.md) */
+  schedule: 'schedule',
+  /** of a scheduled service: run after a failed run (service name and status as arguments) */
+  notify: 'notify',
+  /** paths and globs whose change restarts the service (watch mode, docs/watch-mode.md) */
+  watch: 'watch',
 } as const;
 
 /** Files inside supervise/. */
@@ -47,6 +53,8 @@ export const SUPERVISE = {
   /** a pool's per-instance directories: supervise/instance/ID/ (each a supervise dir itself,
    * with a `supervise` symlink to `.` so runit's sv can address ID's directory) */
   instanceDir: 'instance',
+  /** a scheduled service's schedule state (JSON): next tick, last run, failures, skipped ticks */
+  schedule: 'schedule.json',
   /** suffix of the temporary file written before the atomic rename */
   newSuffix: '.new',
 } as const;

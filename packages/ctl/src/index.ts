@@ -5,7 +5,7 @@ export { planCommand, isLocalName, servicePath, looksLikeSignal, type CommandPla
 export { parseSignal, signalName, type SignalSpec } from './signals.js';
 export { probe, liveness, readSnapshot, type Snapshot, type Probe } from './status.js';
 export { statusView, formatLine, extrasOf, type StatusView, type Now } from './status.js';
-export { judge, changedSince, type Verdict, type CheckContext } from './wait-checks.js';
+export { judge, changedSince, type Verdict, type CheckContext } from '@tsv/core';
 export { skipByRule } from './control-send.js';
 export { findLogDirs, logDirWords } from './log-dirs.js';
 export { editDistance, nearestCommand, isKnownCommand, unknownCommand, wantsFront } from './command-words.js';

@@ -4,11 +4,10 @@
 // after sv's flags) and sv's report lines with the exit code they make (runit.md 3.7). One
 // module because every tsvctl command needs all three and each ESM module costs start-up time;
 // the table and JSON renderings are loaded lazily.
-import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
-import { decodeStatus, errCode, errstr, EXIT, type ExtraProcess, type ExtraStatus, monoAgeSeconds, type RunState, SERVICE, STATUS_SIZE, statusOfExtra, type StatusRecord, SUPERVISE } from '@tsv/core';
-import { writeErr, writeOut } from '@tsv/os';
+import { statSync } from 'node:fs';
+import { errCode, errstr, EXIT, type ExtraProcess, monoAgeSeconds, type RunState, SERVICE, type Snapshot } from '@tsv/core';
+import { probe, writeErr, writeOut, type ExtraReader } from '@tsv/os';
 import { chdirError, servicePath } from './argv.js';
-import { openFifoForWrite } from './fifo.js';
 import { instanceDir, poolNotes, readPoolFile, type PoolInfo } from './pool-file.js';
 
 /** One supervised process (the service, or its logger) as status saw it. */
@@ -181,100 +180,10 @@ export function formatLine(name: string, v: StatusView): string {
   return `${v.state}: ${name}: ${pid}${v.seconds}s${tail}`;
 }
 
-// ---- reading supervise/ (runit.md 3.4)
+// ---- reading supervise/ (runit.md 3.4): @tsv/os's supervise-io.ts, shared with @tsv/api
 
-/** What one read of a supervise/ directory found. */
-export interface Snapshot {
-  rec: StatusRecord;
-  /** tsv.json's record, when a live tsv wrote it (rec is then the status it carries) */
-  extra: ExtraProcess | undefined;
-  /** the whole tsv.json of a live tsv */
-  extraFile: ExtraStatus | undefined;
-}
-
-/** sv's svstatus_get(): running with a status, runsv not running (ENXIO), or a warning. */
-export type Probe = { kind: 'ok'; snap: Snapshot } | { kind: 'not-running' } | { kind: 'warn'; message: string };
-
-/** Path of a file in dir/supervise/. */
-export function superviseFile(dir: string, name: string): string {
-  return `${dir}/${SERVICE.supervise}/${name}`;
-}
-
-/** Is a supervisor reading supervise/ok? 'yes', 'no' (ENXIO), or the open error. */
-export function liveness(dir: string): 'yes' | 'no' | NodeJS.ErrnoException {
-  try {
-    // why: opening a FIFO write-only non-blocking fails with ENXIO exactly when no process
-    // holds it open for reading; runsv and tsv hold a reader for their whole life. Anything
-    // but a FIFO is refused (NotFifoError), never taken for a live supervisor.
-    closeSync(openFifoForWrite(superviseFile(dir, SUPERVISE.ok)));
-    return 'yes';
-  } catch (e) {
-    return errCode(e) === 'ENXIO' ? 'no' : (e as NodeJS.ErrnoException);
-  }
-}
-
-/** Read supervise/status as sv does: one read of up to 20 bytes, which must give 20. */
-function readStatusBytes(dir: string): Buffer | string {
-  let fd: number;
-  try {
-    fd = openSync(superviseFile(dir, SUPERVISE.status), constants.O_RDONLY);
-  } catch (e) {
-    return `unable to open supervise/status: ${errstr(e)}`;
-  }
-  try {
-    const buf = Buffer.alloc(STATUS_SIZE);
-    const n = readSync(fd, buf, 0, STATUS_SIZE, null);
-    return n === STATUS_SIZE ? buf : 'unable to read supervise/status: bad format';
-  } catch (e) {
-    return `unable to read supervise/status: ${errstr(e)}`;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Reads a live tsv's tsv.json (tsv-extra.ts, loaded only when some service has one). */
-export type ExtraReader = (dir: string) => ExtraStatus | undefined;
-
-/** Does dir/supervise hold a tsv.json (then tsv-extra.ts is worth loading)? */
-export function hasExtraFile(dir: string): boolean {
-  try {
-    statSync(superviseFile(dir, SUPERVISE.extra));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Does tsv.json describe the same moment as the 20-byte status? */
-function agrees(x: ExtraStatus, rec: StatusRecord): boolean {
-  return x.service.pid === rec.pid && x.service.state === rec.state;
-}
-
-/** Read status (and tsv.json) once supervise/ok answered: one read of each, no retry. A live
- * tsv's tsv.json carries the 20 status bytes it was written with, so its record and runit's
- * come from one file and always agree (the supervisor renames tsv.json before status; see
- * SuperviseDir.writeStatus); the `status` file is still read first, for sv's format check. A
- * tsv.json without that field (an older tsv) is used only when it agrees with `status`. */
-export function readSnapshot(dir: string, readExtra?: ExtraReader): Snapshot | string {
-  const bytes = readStatusBytes(dir);
-  if (typeof bytes === 'string') return bytes;
-  const rec = decodeStatus(bytes);
-  if (rec === undefined) return 'unable to read supervise/status: bad format';
-  const x = readExtra?.(dir);
-  if (x === undefined) return { rec, extra: undefined, extraFile: undefined };
-  const carried = statusOfExtra(x);
-  if (carried !== undefined) return { rec: carried, extra: x.service, extraFile: x };
-  return { rec, extra: agrees(x, rec) ? x.service : undefined, extraFile: x };
-}
-
-/** sv's svstatus_get(): liveness, then the status record. */
-export function probe(dir: string, readExtra?: ExtraReader): Probe {
-  const live = liveness(dir);
-  if (live === 'no') return { kind: 'not-running' };
-  if (live !== 'yes') return { kind: 'warn', message: `unable to open supervise/ok: ${errstr(live)}` };
-  const snap = readSnapshot(dir, readExtra);
-  return typeof snap === 'string' ? { kind: 'warn', message: snap } : { kind: 'ok', snap };
-}
+export { hasExtraFile, liveness, probe, readSnapshot, superviseFile, type ExtraReader } from '@tsv/os';
+export type { Probe, Snapshot } from '@tsv/core';
 
 /** Is the service normally up (no `down` file)? An error other than ENOENT is returned. */
 export function normallyUp(dir: string): boolean | NodeJS.ErrnoException {

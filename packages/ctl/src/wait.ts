@@ -7,11 +7,10 @@
 // 100 ms (a supervisor's exit closes the ok FIFO, which inotify does not report through
 // fs.watch); a directory that cannot be watched (no inotify watches left) is re-read every 100 ms.
 import { errstr, SERVICE, SUPERVISE } from '@tsv/core';
-import { writeErr } from '@tsv/os';
+import { runCheckScript, writeErr } from '@tsv/os';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { formatLine, normallyUp, probe, statusView, type ExtraReader, type Out, type Snapshot } from './status.js';
-import { judge } from './wait-checks.js';
-import { runCheckScript } from './check-script.js';
+import { judge } from '@tsv/core';
 import { sendControl, notRunning } from './control-send.js';
 
 /** One service being waited for. */
@@ -185,7 +184,7 @@ export class Waiter {
     const o = this.opts;
     if (o === undefined) return;
     const { name, dir, acts, before } = st.job;
-    const v = await judge(acts, probe(dir, o.readExtra), { tstartMs: o.tstartMs, before, runCheck: () => runCheckScript(name, dir) });
+    const v = await judge(acts, probe(dir, o.readExtra), { tstartMs: o.tstartMs, before, runCheck: () => runCheckScript(name, dir, writeErr) });
     if (st.done) return;
     switch (v.kind) {
       case 'pass':

@@ -6,3 +6,6 @@ export * from './proc.js';
 export * from './lock.js';
 export * from './spawn.js';
 export * from './child-watcher.js';
+export * from './fifo.js';
+export * from './supervise-io.js';
+export * from './check-script.js';

@@ -9,3 +9,6 @@ export { takeOverOrphans } from './takeover.js';
 export { POOL_TABLE, POOL_STATES, POOL_EVENT_TYPES, MAX_INSTANCES, initialPool, poolStep, poolEventOf, parseInstances, type Pool, type PoolState, type PoolEvent, type PoolEventType, type PoolEffect, type InstanceView, type RollConfig } from './pool-table.js';
 export { poolStatusView, poolFileText, type PoolSince, type PoolFile } from './pool-status.js';
 export { parseLifelineFd } from './lifeline.js';
+export { parseSchedule, parseDuration, expressionError, nextTick, nextTicks, jitterOf, SCHEDULE_DEFAULTS, type ScheduleRule, type ParsedSchedule, type NotifyOn } from './schedule-rule.js';
+export { schedStep, schedRowOf, initialSchedState, exitText, SCHEDULE_TABLE, SCHEDULE_ROWS, SCHED_EVENT_TYPES, SCHED_IGNORE, MAX_SLEEP_MS, type ScheduleRow, type SchedState, type SchedEvent, type SchedEventType, type SchedEffect, type SavedSchedule } from './schedule-table.js';
+export { markerPrefix } from './schedule-shell.js';

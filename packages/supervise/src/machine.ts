@@ -31,10 +31,12 @@ export type State =
   /** run runs */
   | 'run'
   /** finish runs */
-  | 'finish';
+  | 'finish'
+  /** watch mode: run exited by itself; nothing runs until a watched file changes */
+  | 'changeWait';
 
 /** Every state, in table order. */
-export const STATES = ['down', 'backoff', 'starting', 'hook', 'spawning', 'run', 'finish'] as const satisfies readonly State[];
+export const STATES = ['down', 'backoff', 'starting', 'hook', 'spawning', 'run', 'finish', 'changeWait'] as const satisfies readonly State[];
 
 /** A moment, wall clock (for runit's TAI64N and tsv.json) and monotonic (for durations). */
 export interface Now {
@@ -98,6 +100,12 @@ export interface MachineState {
   groups: LeftGroup[];
   /** exitReady was emitted (the exit sequence goes on in the supervisor) */
   exitSent: boolean;
+  /** watch mode: a change stopped run; start again once it and its process group are gone */
+  watchRestart: boolean;
+  /** the process group a watch restart waits to be empty (0: none) */
+  watchGroup: number;
+  /** watch mode: run exited by itself; wait for a change instead of restarting */
+  waitChange: boolean;
 }
 
 /** Inputs of the machine. */
@@ -115,12 +123,14 @@ export type MachineEvent =
   | { type: 'hookDone'; code: number | null }
   /** the answer to a cleanGroup effect when the group had no member left */
   | { type: 'groupGone'; pgid: number }
-  | { type: 'exitLog' };
+  | { type: 'exitLog' }
+  /** watch mode: a burst of changes to the watched files ended (debounced by the watcher) */
+  | { type: 'change' };
 
 /** The columns of the table. */
 export type EventType = MachineEvent['type'];
 /** Every event type, in table order. */
-export const EVENT_TYPES = ['boot', 'control', 'settings', 'spawned', 'spawnFailed', 'exited', 'timer', 'ready', 'hookDone', 'groupGone', 'exitLog'] as const satisfies readonly EventType[];
+export const EVENT_TYPES = ['boot', 'control', 'settings', 'spawned', 'spawnFailed', 'exited', 'timer', 'ready', 'hookDone', 'groupGone', 'exitLog', 'change'] as const satisfies readonly EventType[];
 /** The event of one type. */
 export type EventOf<K extends EventType> = Extract<MachineEvent, { type: K }>;
 
@@ -141,7 +151,9 @@ export type Effect =
   | { type: 'hook'; letter: string }
   | { type: 'warn'; message: string }
   | { type: 'closeReadiness' }
-  | { type: 'exitReady' };
+  | { type: 'exitReady' }
+  /** watch mode: answer groupGone once the process group has no member left */
+  | { type: 'awaitGroupGone'; pgid: number };
 
 /** The result of one step. */
 export interface StepResult {
@@ -176,6 +188,9 @@ export function initialState(isLog: boolean, wantUp: boolean, now: Now): Machine
     stopSent: false,
     groups: [],
     exitSent: false,
+    watchRestart: false,
+    watchGroup: 0,
+    waitChange: false,
   };
 }
 
@@ -186,6 +201,7 @@ export function stateOf(s: MachineState): State {
   if (s.spawning !== null) return 'spawning';
   if (s.phase === 'run') return 'run';
   if (s.phase === 'finish') return 'finish';
+  if (s.waitChange) return 'changeWait';
   return s.restartAt !== null ? 'backoff' : 'down';
 }
 
@@ -222,6 +238,7 @@ export const TABLE = {
     hookDone: IGNORE,
     groupGone,
     exitLog,
+    change: IGNORE,
   },
   backoff: {
     boot: IGNORE,
@@ -235,6 +252,7 @@ export const TABLE = {
     hookDone: IGNORE,
     groupGone,
     exitLog,
+    change: IGNORE,
   },
   starting: {
     boot: IGNORE,
@@ -248,6 +266,7 @@ export const TABLE = {
     hookDone: IGNORE,
     groupGone,
     exitLog,
+    change: IGNORE,
   },
   hook: {
     boot: IGNORE,
@@ -263,6 +282,7 @@ export const TABLE = {
     hookDone: (m, ev) => m.hookDone(ev.code === 0),
     groupGone,
     exitLog,
+    change: IGNORE,
   },
   spawning: {
     boot: IGNORE,
@@ -276,6 +296,7 @@ export const TABLE = {
     hookDone: IGNORE,
     groupGone,
     exitLog,
+    change: IGNORE,
   },
   run: {
     boot: IGNORE,
@@ -289,6 +310,8 @@ export const TABLE = {
     hookDone: IGNORE,
     groupGone,
     exitLog,
+    // watch mode: stop run, start again once its process group is gone (docs/watch-mode.md)
+    change: (m) => m.changeRestart(),
   },
   finish: {
     boot: IGNORE,
@@ -302,6 +325,23 @@ export const TABLE = {
     hookDone: IGNORE,
     groupGone,
     exitLog,
+    change: IGNORE,
+  },
+  changeWait: {
+    boot: IGNORE,
+    // why: u, o, d and x end the wait (u and o start run, as does `tsvctl restart`); signal
+    // letters only set flags, as when down.
+    control: (m, ev) => m.controlWhileWaiting(ev.letter),
+    settings: IGNORE,
+    spawned: IGNORE,
+    spawnFailed: IGNORE,
+    exited: IGNORE,
+    timer,
+    ready: IGNORE,
+    hookDone: IGNORE,
+    groupGone,
+    exitLog: IGNORE,
+    change: (m) => m.changeStart(),
   },
 } satisfies Record<State, Row>;
 
@@ -384,6 +424,28 @@ class Step {
         else this.afterSignal(c);
       }
     }
+  }
+
+  /** Watch mode, run runs: a change stops it (as `t` does); it starts again once it and its
+   * process group are gone (groupGone), not by the restart delay. */
+  changeRestart(): void {
+    const s = this.s;
+    if (!s.settings.watch || s.isLog || s.want !== 'up' || s.watchRestart) return;
+    s.watchRestart = true;
+    this.stop();
+  }
+
+  /** Watch mode, waiting after run exited by itself: a change starts it. */
+  changeStart(): void {
+    this.s.waitChange = false;
+    this.fx.push({ type: 'write' });
+    this.startRun();
+  }
+
+  /** A control letter while waiting for a change: u, o, d and x end the wait. */
+  controlWhileWaiting(c: string): void {
+    if ('udox'.includes(c)) this.s.waitChange = false;
+    this.control(c);
   }
 
   /** The main service is gone: the logger is to exit once its input ends. */
@@ -548,6 +610,11 @@ class Step {
         s.readyMono = null;
       }
       if (pgid !== 0 && (s.stopSent || s.want !== 'up')) this.leaveGroup(pgid);
+      if (pgid !== 0 && s.watchRestart) {
+        // why: the new run must not meet the old one's leftovers (a port still bound).
+        s.watchGroup = pgid;
+        this.fx.push({ type: 'awaitGroupGone', pgid });
+      }
       if (s.settings.hasFinish && !s.isLog) {
         s.phase = 'finish';
         s.spawning = 'finish';
@@ -576,6 +643,10 @@ class Step {
   /** The shell found a left group empty: nothing to kill. */
   groupGone(pgid: number): void {
     const s = this.s;
+    if (s.watchGroup !== 0 && pgid === s.watchGroup) {
+      s.watchGroup = 0;
+      if (s.watchRestart && s.pid === 0 && s.phase === 'down' && s.spawning === null) this.watchStart();
+    }
     const before = s.groups.length;
     s.groups = s.groups.filter((g) => g.pgid !== pgid);
     if (s.groups.length === before) return;
@@ -603,6 +674,19 @@ class Step {
       s.failures = 0;
       s.quickDeaths = [];
     }
+    if (s.want !== 'up') s.watchRestart = false;
+    if (s.watchRestart) {
+      // watch mode: a change stopped run; start once its process group is gone
+      this.fx.push({ type: 'write' });
+      if (s.watchGroup === 0) this.watchStart();
+      return;
+    }
+    if (s.want === 'up' && s.settings.watch && !requested && !s.isLog) {
+      // watch mode: run exited by itself; the next change starts it (no restart loop)
+      s.waitChange = true;
+      this.fx.push({ type: 'write' });
+      return;
+    }
     if (s.want === 'exit') {
       this.fx.push({ type: 'write' });
       this.maybeExitReady();
@@ -624,6 +708,12 @@ class Step {
       return;
     }
     this.fx.push({ type: 'write' });
+    this.startRun();
+  }
+
+  /** The start of a watch restart. */
+  private watchStart(): void {
+    this.s.watchRestart = false;
     this.startRun();
   }
 

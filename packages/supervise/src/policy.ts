@@ -36,6 +36,8 @@ export interface Settings {
   hasFinish: boolean;
   /** the process is the in-process logger (log/tsvlog): signals map to its methods */
   inProcess: boolean;
+  /** the service has a `watch` file (watch mode: a change restarts it, an exit waits for one) */
+  watch: boolean;
 }
 
 /** The policy with no `restart` file: runit's 1-second rule, growing while deaths stay quick. */
@@ -58,6 +60,7 @@ export const DEFAULT_SETTINGS: Settings = {
   hooks: [],
   hasFinish: false,
   inProcess: false,
+  watch: false,
 };
 
 /** Delay before the next start after `failures` consecutive quick deaths (0: start now). */

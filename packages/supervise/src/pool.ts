@@ -84,6 +84,11 @@ export class Pool {
     if (!this.closed) this.dispatch({ type: 'reload' });
   }
 
+  /** Watch mode (a `watch` file): a change of a watched file is a rolling restart of the pool. */
+  fileChange(): void {
+    if (!this.closed) this.dispatch({ type: 'roll' });
+  }
+
   /** Ignore control bytes from now on (the supervisor is exiting). */
   ignoreControl(): void {
     this.closed = true;
@@ -252,7 +257,7 @@ export class Pool {
       supervisorInfo: this.o.supervisorInfo,
       extraFds: this.o.extraFds,
       ...(this.o.pdeathsig === undefined ? {} : { pdeathsig: this.o.pdeathsig }),
-      onChange: (s) => this.dispatch({ type: 'changed', id, view: viewOf(s) }),
+      onState: (s) => this.instanceState(id, s),
       // why: the table hears of it after this burst of the instance's own events has ended.
       onExitReady: () => queueMicrotask(() => this.retired(id, slot)),
     });
@@ -268,6 +273,18 @@ export class Pool {
     }
     this.instances.set(id, { slot, sdir });
     slot.boot();
+  }
+
+  /** An instance's machine after a burst of its events: the table hears of what it sees changed. */
+  private instanceState(id: number, s: Readonly<MachineState>): void {
+    const v = viewOf(s);
+    const old = this.pool.members.find((m) => m.id === id)?.view;
+    if (old !== undefined && old.phase === v.phase && old.pid === v.pid && old.starts === v.starts && old.ready === v.ready) {
+      // why: the pool's status shows more than the view (paused, backoff): write it anyway
+      this.queueWrite();
+      return;
+    }
+    this.dispatch({ type: 'changed', id, view: v });
   }
 
   /** A retiring instance is gone: release its directory, then tell the table. */

@@ -61,6 +61,7 @@ export function readSettings(dir: string, warn: (m: string) => void, service = t
   if (service) {
     s.hooks = readHooks(dir, present, warn);
     s.hasFinish = canOpen(join(dir, SERVICE.finish), present === undefined || present.has(SERVICE.finish));
+    s.watch = present !== undefined && present.has(SERVICE.watch);
   }
   return s;
 }

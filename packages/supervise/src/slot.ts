@@ -13,6 +13,7 @@ import { pipe } from '@tsv/native';
 import { initialState, step, type Effect, type MachineEvent, type MachineState, type Now, type TimerName } from './machine.js';
 import { DEFAULT_SETTINGS, type Settings } from './policy.js';
 import { readSettings } from './settings.js';
+import { whenGroupGone } from './watch-group.js';
 import type { SuperviseDir } from './supervise-dir.js';
 import type { LoggerHandle } from '@tsv/log';
 
@@ -44,8 +45,8 @@ export interface SlotOptions {
   extraFds?: ReadonlyArray<readonly [number, number]>;
   /** the signal number run gets from the kernel when the supervisor dies (pdeath-signal) */
   pdeathsig?: number;
-  /** called after each burst of events that changed the state (a pool watches its instances) */
-  onChange?: (state: Readonly<MachineState>) => void;
+  /** told the machine's state after each burst of events (a scheduled service's scheduler) */
+  onState?: (state: Readonly<MachineState>) => void;
 }
 
 /** One running control/<c> hook or service child. */
@@ -66,6 +67,7 @@ export class Slot {
   private startTicks: number | null = null;
   private closed = false;
   private dead = false;
+  private cancelGroupWait: (() => void) | null = null;
 
   constructor(private readonly o: SlotOptions) {
     this.state = initialState(o.isLog, o.wantUp, now());
@@ -88,6 +90,11 @@ export class Slot {
     // One burst for the whole chunk: `tcu` (a restart) is one status write, not three, so the
     // child's exit that follows is not queued behind two needless writes.
     this.dispatch(...decodeControl(chunk).map((letter): MachineEvent => ({ type: 'control', letter })));
+  }
+
+  /** Watch mode: a burst of changes to the watched files ended. */
+  fileChange(): void {
+    this.dispatch({ type: 'change' });
   }
 
   /** The main service is gone: the logger is to exit once its input ends. */
@@ -128,6 +135,7 @@ export class Slot {
     this.dead = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.cancelGroupWait?.();
     this.readiness?.destroy();
     this.readiness = null;
   }
@@ -138,7 +146,6 @@ export class Slot {
     this.events.push(...evs);
     if (this.dispatching) return;
     this.dispatching = true;
-    let changed = false;
     try {
       while (this.events.length > 0) {
         const e = this.events.shift() as MachineEvent;
@@ -158,14 +165,12 @@ export class Slot {
         } catch (err) {
           this.o.warn(`unable to write the status: ${errstr(err)}`);
         }
-        changed = true;
       }
     } finally {
       this.dispatching = false;
     }
-    // why: after the burst, so what the watcher does in answer (a pool's next control bytes to
-    // this very slot) is a burst of its own, not events queued behind a finished loop.
-    if (changed) this.o.onChange?.(this.state);
+    // why: after the burst, outside it: letters the observer sends back start a burst of their own.
+    this.o.onState?.(this.state);
   }
 
   /** Carry out one effect. */
@@ -228,6 +233,13 @@ export class Slot {
         break;
       case 'exitReady':
         this.o.onExitReady();
+        break;
+      case 'awaitGroupGone':
+        this.cancelGroupWait?.();
+        this.cancelGroupWait = whenGroupGone(fx.pgid, () => {
+          this.cancelGroupWait = null;
+          this.dispatch({ type: 'groupGone', pgid: fx.pgid });
+        });
         break;
       default:
         assertNever(fx);

@@ -125,6 +125,11 @@ export class SuperviseDir {
     this.atomic(SUPERVISE.status, files.status, warn);
   }
 
+  /** Write another file of supervise/ (schedule.json) atomically, as the status files. */
+  writeFile(name: string, data: string, warn: WarnFn): boolean {
+    return this.atomic(name, data, warn);
+  }
+
   /** Write name.new then rename it over name; false (after a warning) when that failed. */
   private atomic(name: string, data: string | Buffer, warn: WarnFn): boolean {
     const p = join(this.path, name);

@@ -4,7 +4,7 @@
 // and one for its logger, and carries out the effects of the exit sequence, whose rules are
 // LIFE_TABLE's (machine.ts).
 import { accessSync, closeSync, statSync, constants as fsc } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ENV, errCode, errstr, type ExtraStatus, fatalFrom, SERVICE, ToolError } from '@tsv/core';
 import { procStat, startNofile } from '@tsv/os';
 import { pipe } from '@tsv/native';
@@ -12,9 +12,11 @@ import { SuperviseDir } from './supervise-dir.js';
 import { Slot, type LoggerHandle } from './slot.js';
 import { inProcessLoggerFactory } from './in-process-log.js';
 import { takeOverOrphans } from './takeover.js';
+import { startWatch, type Watching } from './watch-start.js';
 import { lifeStep, type LifeEffect, type LifeEvent, type LifeState } from './life-table.js';
 import { Pool, takeOverInstances } from './pool.js';
 import { readLifelineFd, readPdeathSignal } from './lifeline.js';
+import { ScheduleShell } from './schedule-shell.js';
 
 export interface SupervisorOptions {
   /** prefix for diagnostics, e.g. `tsv ./svc` (runsv prints `runsv <dir>: warning: ...`) */
@@ -23,6 +25,8 @@ export interface SupervisorOptions {
   warn(line: string): void;
   /** recorded in tsv.json's supervisor.program: 'tsv' | 'tsvscan' */
   program: string;
+  /** the service's name (a scheduled service's log markers and notify); default: dir's basename */
+  name?: string;
 }
 
 /** How long to wait between tries of log/supervise/lock (runsv blocks in flock instead). */
@@ -37,6 +41,8 @@ export class Supervisor {
   private main: Slot | Pool | null = null;
   /** the lifeline pipe (read end given to run, write end held until we are gone), if any */
   private lifeline: [number, number] | null = null;
+  /** the scheduler of a scheduled service (a `schedule` file): control letters go through it */
+  private schedule: ScheduleShell | null = null;
   private log: Slot | null = null;
   private mainDir: SuperviseDir | null = null;
   private logDir: SuperviseDir | null = null;
@@ -44,6 +50,7 @@ export class Supervisor {
   private life: LifeState = 'new';
   private inProcessLog = false;
   private ownSession = -1;
+  private watching: Watching | undefined;
 
   constructor(
     dir: string,
@@ -96,13 +103,16 @@ export class Supervisor {
       case 'bootAndExit':
         // why: runsv's loop starts the logger before the service.
         this.log?.boot();
-        if (fx === 'boot') this.main?.boot();
-        else this.main?.controlBytes(Buffer.from('x'));
+        if (fx === 'boot') {
+          this.main?.boot();
+          this.schedule?.boot();
+        } else this.mainControl(Buffer.from('x'));
         break;
       case 'sendX':
-        this.main?.controlBytes(Buffer.from('x'));
+        this.mainControl(Buffer.from('x'));
         break;
       case 'ignoreControl':
+        this.schedule?.close();
         this.main?.ignoreControl();
         this.log?.ignoreControl();
         break;
@@ -121,9 +131,15 @@ export class Supervisor {
     }
   }
 
+  /** Control bytes for the service: through its scheduler when it has one. */
+  private mainControl(chunk: Buffer): void {
+    if (this.schedule !== null) this.schedule.controlBytes(chunk);
+    else this.main?.controlBytes(chunk);
+  }
+
   /** True if pid is a process this supervisor spawned and libuv waits for. */
   ownsPid(pid: number): boolean {
-    if ((this.main?.ownsPid(pid) ?? false) || (this.log?.ownsPid(pid) ?? false)) return true;
+    if ((this.main?.ownsPid(pid) ?? false) || (this.log?.ownsPid(pid) ?? false) || (this.schedule?.ownsPid(pid) ?? false)) return true;
     if (!this.inProcessLog) return false;
     // why: the in-process logger spawns processors (svlogd's `!cmd`) through child_process
     // without telling us their pids. They stay in this process's session, where no re-parented
@@ -212,10 +228,15 @@ export class Supervisor {
     delete env[ENV.nofile];
     if (lifelineFd !== undefined) env[ENV.lifelineFd] = String(lifelineFd);
     const supervisorInfo: ExtraStatus['supervisor'] = { pid: process.pid, startTicks: self?.startTicks ?? null, program: this.opts.program };
+    const mainDir = this.mainDir;
+    // why: a scheduled service's machine starts down (want down): its scheduler starts each run.
+    const scheduled = exists(join(dir, SERVICE.schedule));
+    const isPool = exists(join(dir, SERVICE.instances));
+    if (isPool && scheduled) this.warn(`a scheduled service is not a pool: ${SERVICE.instances} ignored`);
     const unit = {
       dir,
       sdir: this.mainDir,
-      wantUp,
+      wantUp: wantUp && !scheduled,
       stdin: 0,
       stdout: this.logPipe?.[1] ?? 1,
       env,
@@ -226,9 +247,24 @@ export class Supervisor {
       pdeathsig: readPdeathSignal(dir, (m) => this.warn(m)),
       onExitReady: () => this.lifeEvent({ type: 'mainDown', hasLog: this.log !== null }),
     };
-    const main = exists(join(dir, SERVICE.instances)) ? new Pool(unit) : new Slot({ ...unit, isLog: false });
+    const main = isPool && !scheduled ? new Pool(unit) : new Slot({ ...unit, isLog: false, onState: scheduled ? (m) => this.schedule?.machineChanged(m) : undefined });
+    if (scheduled && main instanceof Slot) {
+      this.schedule = new ScheduleShell({
+        dir,
+        name: this.opts.name ?? basename(dir),
+        sdir: mainDir,
+        enabled: wantUp,
+        toMachine: (letters) => main.controlBytes(Buffer.from(letters, 'latin1')),
+        logFd: () => this.logPipe?.[1] ?? null,
+        notifyStdout: () => this.logPipe?.[1] ?? 1,
+        env,
+        nofile,
+        supervisorPid: process.pid,
+        warn: (m) => this.warn(m),
+      });
+    }
     this.mainDir.openControl(
-      (chunk) => main.controlBytes(chunk),
+      (chunk) => this.mainControl(chunk),
       (err) => this.warn(`unable to read supervise/control: ${errstr(err)}`),
     );
     main.writeNow();
@@ -257,6 +293,14 @@ export class Supervisor {
       logSlot.writeNow();
       this.logDir.openOk();
       this.log = logSlot;
+    }
+    // why: before run starts, so no change after the start is missed (the initial scan is done).
+    if (exists(join(dir, SERVICE.watch))) {
+      try {
+        this.watching = await startWatch(dir, () => main.fileChange(), (m) => this.warn(m));
+      } catch (err) {
+        this.warn(`unable to watch: ${errstr(err)}`);
+      }
     }
   }
 
@@ -291,6 +335,8 @@ export class Supervisor {
 
   /** Close every fd and timer this supervisor holds (the locks go with their fds). */
   private release(): void {
+    this.schedule?.close();
+    void this.watching?.close();
     this.main?.close();
     this.log?.close();
     this.mainDir?.close();

@@ -11,6 +11,8 @@ import { DEFAULT_SVDIR, isLocalName } from '../argv.js';
 import { wantColour } from '../colour.js';
 import { isKnownCommand, nearestCommand } from '../command-words.js';
 import { listServices } from './list.js';
+import { dryRun, jobDir, listJobs } from './jobs.js';
+import { renderDryRun, renderJobsJson, renderJobsTable } from './jobs-render.js';
 import { renderListJson, renderListTable } from './list-render.js';
 import { makeService, userInPasswd } from './new-service.js';
 import { splitNewArgs } from './new-args.js';
@@ -23,6 +25,7 @@ listing a scan directory, making service directories, waiting without polling an
 const SYNOPSIS = `Usage:
   tsvctl [-v] [-w SEC] COMMAND SERVICE...
   tsvctl list [--json] [DIR]
+  tsvctl jobs [--json] [DIR]    tsvctl jobs -n NAME [--count K] [DIR]
   tsvctl new [--cwd DIR] [--user U] [--env K=V]... [--ready-fd N] [--down] [--log-run] NAME [--] CMD...
   tsvctl help [COMMAND]
 
@@ -101,6 +104,32 @@ function parser(args: readonly string[], env: NodeJS.ProcessEnv, cmdWords: reado
         const dir = typeof a.dir === 'string' ? a.dir : defaultScanDir(env, homedir());
         const rows = listServices(dir);
         writeOut(a.json === true ? renderListJson(rows) : renderListTable(rows, wantColour(process.stdout, env)));
+        result.code = EXIT.ok;
+      },
+    )
+    .command(
+      'jobs [dir]',
+      'the scheduled services (a schedule file) of a scan directory: next run, last run, its status and time, failures in a row, skipped ticks',
+      (c) =>
+        c
+          .positional('dir', { type: 'string', describe: 'the scan directory (default $SVDIR, else ~/service)' })
+          .option('json', { type: 'boolean', describe: 'print a JSON array instead of the table' })
+          .option('n', { type: 'string', requiresArg: true, describe: 'dry run: print the next runs of service NAME (a path, or a name in DIR) and start nothing' })
+          .option('count', { type: 'number', requiresArg: true, default: 5, describe: 'with -n: how many runs' })
+          .example('tsvctl jobs ~/service', 'when each job runs next, and how its last run ended')
+          .example('tsvctl jobs -n backup', 'the next 5 runs of backup'),
+      (a) => {
+        const dir = typeof a.dir === 'string' ? a.dir : defaultScanDir(env, homedir());
+        const nowMs = Date.now();
+        if (typeof a.n === 'string') {
+          const count = Number(a.count);
+          if (!Number.isInteger(count) || count < 1 || count > 1000) throw new ToolError(`jobs: --count needs a number from 1 to 1000: ${String(a.count)}`, EXIT.usage);
+          const d = dryRun(jobDir(a.n, dir), nowMs, count);
+          writeOut(a.json === true ? `${JSON.stringify(d.ticks.map((t) => new Date(t).toISOString()))}\n` : renderDryRun(a.n, d, nowMs));
+        } else {
+          const rows = listJobs(dir);
+          writeOut(a.json === true ? renderJobsJson(rows) : renderJobsTable(rows, nowMs, wantColour(process.stdout, env)));
+        }
         result.code = EXIT.ok;
       },
     )

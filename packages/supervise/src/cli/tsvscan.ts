@@ -66,7 +66,7 @@ async function main(prog: string, argv: string[]): Promise<number> {
       warn: (m) => writeErr(warnLine(diag, m)),
       // why: each service's diagnostics carry its own path, as runsv's `runsv NAME:` lines do
       // (under runsvdir's name exactly those: runsvdir runs `runsv NAME` in the scan directory).
-      factory: (dir, svc) => new Supervisor(dir, { diagPrefix: peer ? `runsv ${svc}` : `tsvscan ${join(shown, svc)}`, warn: writeErr, program: 'tsvscan' }),
+      factory: (dir, svc) => new Supervisor(dir, { diagPrefix: peer ? `runsv ${svc}` : `tsvscan ${join(shown, svc)}`, warn: writeErr, program: 'tsvscan', name: svc }),
     });
   } catch (e) {
     return report(diag, e);

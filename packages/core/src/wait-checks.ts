@@ -1,8 +1,22 @@
 // The per-letter checks of sv's wait (runit.md 3.6), made precise: "restarted since we sent"
 // compares tsv.json's monotonic stamps when both reads have them, else the TAI64N stamps with
 // sub-second precision (sv compares whole seconds, so it can say ok before runsv acted).
-// Pure: the status comes in, the `check` script is a callback.
-import type { Probe, Snapshot } from './status.js';
+// Pure: the status comes in, the `check` script is a callback. Shared by tsvctl's waits and
+// @tsv/api's awaited commands.
+import type { ExtraProcess, ExtraStatus } from './extra-status.js';
+import type { StatusRecord } from './status-codec.js';
+
+/** What one read of a supervise/ directory found. */
+export interface Snapshot {
+  rec: StatusRecord;
+  /** tsv.json's record, when a live tsv wrote it (rec is then the status it carries) */
+  extra: ExtraProcess | undefined;
+  /** the whole tsv.json of a live tsv */
+  extraFile: ExtraStatus | undefined;
+}
+
+/** sv's svstatus_get(): running with a status, runsv not running (ENXIO), or a warning. */
+export type Probe = { kind: 'ok'; snap: Snapshot } | { kind: 'not-running' } | { kind: 'warn'; message: string };
 
 /** What the service looks like for the command being waited for. */
 export type Verdict =
@@ -24,6 +38,8 @@ export interface CheckContext {
   before: Snapshot | undefined;
   /** run the service's `check` script: true when it passes (or there is none) */
   runCheck: () => Promise<boolean>;
+  /** wait for readiness (notification-fd) where the service reports it; default true */
+  ready?: boolean;
 }
 
 /** Wall-clock ms of a status record's stamp (TAI64N, sub-second). */
@@ -40,9 +56,18 @@ export function changedSince(now: Snapshot, ctx: Pick<CheckContext, 'tstartMs' |
   return stampMs(now) >= ctx.tstartMs;
 }
 
-/** Has the service signalled readiness (tsv's notification-fd), or has it no such protocol? */
-function readyOrNoProtocol(s: Snapshot): boolean {
-  return s.extra === undefined || s.extra.ready !== false;
+/** Has the service signalled readiness (tsv's notification-fd), or has it no such protocol
+ * (or is readiness not waited for)? */
+function readyOrNoProtocol(s: Snapshot, ctx: CheckContext): boolean {
+  return ctx.ready === false || s.extra === undefined || s.extra.ready !== false;
+}
+
+/** Is the command a no-op by sv's skip rule? Byte 17 (u/d) equals the first byte to send;
+ * `d` is skipped only when got-TERM is set too (so `down` reaches a service running once). */
+export function skipByRule(acts: string, before: Snapshot): boolean {
+  const want = before.rec.wantUp ? 'u' : 'd';
+  if (acts[0] !== want) return false;
+  return acts[0] !== 'd' || before.rec.gotTerm;
 }
 
 /** Judge the letters of acts against one probe of the service. */
@@ -54,7 +79,7 @@ export async function judge(acts: string, p: Probe, ctx: CheckContext): Promise<
   let checked: boolean | undefined;
   const check = async (): Promise<boolean> => (checked ??= await ctx.runCheck());
   const up = async (): Promise<Verdict | undefined> => {
-    if (r.pid === 0 || r.state !== 'run' || !readyOrNoProtocol(s)) return { kind: 'pending', checkFailed: false };
+    if (r.pid === 0 || r.state !== 'run' || !readyOrNoProtocol(s, ctx)) return { kind: 'pending', checkFailed: false };
     if (!(await check())) return { kind: 'pending', checkFailed: true };
     return undefined;
   };
@@ -77,7 +102,7 @@ export async function judge(acts: string, p: Probe, ctx: CheckContext): Promise<
       case 't':
       case 'k':
         if (r.pid === 0 && !r.wantUp) break;
-        if (r.pid === 0 || r.state !== 'run' || r.gotTerm || !changedSince(s, ctx) || !readyOrNoProtocol(s)) v = { kind: 'pending', checkFailed: false };
+        if (r.pid === 0 || r.state !== 'run' || r.gotTerm || !changedSince(s, ctx) || !readyOrNoProtocol(s, ctx)) v = { kind: 'pending', checkFailed: false };
         else if (!(await check())) v = { kind: 'pending', checkFailed: true };
         break;
       case 'o':

@@ -1,17 +1,18 @@
 // The service's `check` script, as sv runs it (runit.md 3.6): cwd the service dir, argv
 // `./check`, stdout discarded, stderr and environment inherited; passes iff it exits 0. A
 // missing check passes; one that cannot be executed warns and passes (sv's child exits 0).
+// Shared by tsvctl (which prints the warnings) and @tsv/api (which does not).
 import { errCode, errstr, SERVICE } from '@tsv/core';
-import { writeErr } from '@tsv/os';
 import { statSync } from 'node:fs';
 
-/** Run NAME's check script in dir; resolves true when it passes. */
-export async function runCheckScript(name: string, dir: string): Promise<boolean> {
+/** Run NAME's check script in dir; resolves true when it passes. Warnings (`warning: unable to
+ * ...`) go to warn, when given. */
+export async function runCheckScript(name: string, dir: string, warn: (line: string) => void = () => {}): Promise<boolean> {
   try {
     statSync(`${dir}/${SERVICE.check}`);
   } catch (e) {
     if (errCode(e) === 'ENOENT') return true;
-    writeErr(`warning: unable to stat ${name}/check: ${errstr(e)}`);
+    warn(`warning: unable to stat ${name}/check: ${errstr(e)}`);
     return false;
   }
   // why: child_process is loaded only for a service that has a check script (start-up time).
@@ -29,7 +30,7 @@ export async function runCheckScript(name: string, dir: string): Promise<boolean
     // line; the waiter's own watchers and timer keep it alive while the answer matters.
     child.unref();
     child.on('error', (e) => {
-      writeErr(`warning: unable to run ${name}/check: ${errstr(e)}`);
+      warn(`warning: unable to run ${name}/check: ${errstr(e)}`);
       settle(true);
     });
     child.on('exit', (code) => settle(code === 0));
