@@ -321,3 +321,16 @@ t.test('pdeath-signal: the kernel signals every instance when the supervisor die
   await waitFor(() => pids.every((p) => !alive(p)), 10_000, 'both instances to get SIGTERM from the kernel');
   t.pass('both gone');
 });
+
+t.test('watch mode on a pool: a change of a watched file is a rolling restart', async (t) => {
+  const root = serviceRoot(t);
+  const dir = makeService(root, 'web', { run: '#!/bin/sh\nexec sleep 1000\n', instances: '2\n', 'roll-settle': '200\n', 'src/app.js': '1\n', watch: 'src\ndebounce=100\n' });
+  await startTsv(t, dir);
+  await waitFor(() => [0, 1].every((i) => status(inst(dir, i))?.state === 'run'), 10_000, '2 instances');
+  const before = [0, 1].map((i) => status(inst(dir, i))?.pid);
+  writeFileSync(join(dir, 'src', 'app.js'), '2\n');
+  await waitFor(() => poolFile(dir)?.rolls === 1 && poolFile(dir)?.state === 'steady', 15_000, 'one rolling restart');
+  const after = [0, 1].map((i) => status(inst(dir, i))?.pid);
+  t.not(after[0], before[0]);
+  t.not(after[1], before[1]);
+});
