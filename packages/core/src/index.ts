@@ -14,3 +14,4 @@ export * from './word-file.js';
 export * from './exit-codes.js';
 export * from './getopt.js';
 export * from './scan-dir-default.js';
+export * from './help.js';

@@ -1,5 +1,5 @@
 // tsvlog's command line, svlogd-compatible: [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...
-import { usageError } from '@tsv/core';
+import { usageError, versionLine } from '@tsv/core';
 
 /** The usage line (exit 111, as svlogd). */
 export const USAGE = 'usage: tsvlog [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...';
@@ -70,7 +70,7 @@ export function parseTsvlogArgs(argv: string[], prog = 'tsvlog'): TsvlogOptions 
       } else throw usageError(USAGE, EXIT_FATAL);
     }
   }
-  if (version) throw usageError(`${prog}: version 0.1.0\n${USAGE}`, EXIT_FATAL);
+  if (version) throw usageError(`${versionLine(prog)}\n${USAGE}`, EXIT_FATAL);
   if (o.replaceChars !== '' && o.replaceChar === undefined) o.replaceChar = '_';
   if (o.bufLen <= o.lineMax) throw usageError(USAGE, EXIT_FATAL);
   o.dirs = argv.slice(i);

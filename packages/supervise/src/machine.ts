@@ -225,7 +225,9 @@ export const TABLE = {
   },
   backoff: {
     boot: IGNORE,
-    control,
+    // why: a person's u (or o, or a restart's tcu) ends the backoff: start once runit's
+    // one-second rule allows; the backoff paces only the restarts nobody asked for.
+    control: (m, ev) => (ev.letter === 'u' || ev.letter === 'o' ? m.upInBackoff(ev.letter) : m.control(ev.letter)),
     settings: IGNORE,
     spawned: IGNORE,
     spawnFailed: IGNORE,
@@ -384,6 +386,23 @@ class Step {
         else this.afterSignal(c);
       }
     }
+  }
+
+  /** u or o while an automatic restart waits: forget the quick deaths and start as soon as
+   * runit's one-second rule allows (the first delay of the policy after the last death). */
+  upInBackoff(c: 'u' | 'o'): void {
+    const s = this.s;
+    s.want = c === 'u' ? 'up' : 'once';
+    this.clearBackoff();
+    const wait = Math.max(0, Math.round(s.since.mono + backoffDelay(s.settings.restart, 1) - this.now.mono));
+    this.cancelRestart();
+    if (wait > 0) {
+      s.restartAt = { wall: this.now.wall + wait, mono: this.now.mono + wait, delayMs: wait };
+      this.fx.push({ type: 'write' }, { type: 'setTimer', name: 'restart', ms: wait });
+      return;
+    }
+    this.fx.push({ type: 'write' });
+    this.startRun();
   }
 
   /** The main service is gone: the logger is to exit once its input ends. */
@@ -592,13 +611,17 @@ class Step {
     const policy = s.settings.restart;
     const quick = ranMs < policy.quickMs;
     let delay = 0;
-    if (quick) {
-      if (!requested) {
-        s.failures += 1;
-        s.quickDeaths = s.quickDeaths.filter((t) => this.now.mono - t < policy.giveUpWindowMs);
-        s.quickDeaths.push(this.now.mono);
-      }
-      delay = backoffDelay(policy, Math.max(1, s.failures));
+    if (requested) {
+      // why: a stop somebody asked for (t, a restart) is no failure and ends the backoff: the
+      // next start waits only for runit's one-second rule.
+      s.failures = 0;
+      s.quickDeaths = [];
+      if (quick) delay = backoffDelay(policy, 1);
+    } else if (quick) {
+      s.failures += 1;
+      s.quickDeaths = s.quickDeaths.filter((t) => this.now.mono - t < policy.giveUpWindowMs);
+      s.quickDeaths.push(this.now.mono);
+      delay = backoffDelay(policy, s.failures);
     } else {
       s.failures = 0;
       s.quickDeaths = [];

@@ -1,5 +1,5 @@
 // chpst (runit 2.1.2 plus 2.2.0's -C): parse with getopt, then apply in runit's fixed order.
-import { EXIT, fatalFrom, getopt, type ToolError, usage } from '@tsv/core';
+import { EXIT, fatalFrom, getopt, type ToolError, usage, versionLine } from '@tsv/core';
 import { chroot, RLIMIT, setsid } from '@tsv/native';
 import { lookupUidGids, switchUser } from '../account.js';
 import { applyEnvChanges, envPath, readEnvDir } from '../env-dir.js';
@@ -18,7 +18,7 @@ export function chpstUsageText(name: string): string {
 export const CHPST_USAGE = chpstUsageText('chpst');
 
 /** What -V prints before the usage. */
-export const CHPST_VERSION = 'chpst (tsv) 0.1.0';
+export const CHPST_VERSION = versionLine('chpst');
 
 const OPTSTRING = 'u:U:b:e:m:d:o:p:f:c:r:t:/:C:n:l:L:vVP012';
 
