@@ -2,7 +2,8 @@
 import { helpText, type HelpSpec } from '@tsv/core';
 import type { WrapperName } from './fusion.js';
 
-const NOTE = 'Exits 100 on a usage error, 111 when it cannot change the process or run PROG. Documentation: docs/chain.md.';
+/** The closing note of a wrapper's help. */
+const note = (name: string): string => `Exits 100 on a usage error, 111 when it cannot change the process or run PROG. Documentation: docs/${name}.md.`;
 
 /** What each wrapper's help says. */
 const SPECS: Record<WrapperName, HelpSpec> = {
@@ -27,28 +28,28 @@ const SPECS: Record<WrapperName, HelpSpec> = {
       ['-h, --help', 'this help; --version: the version line'],
     ],
     examples: ['chpst -u nobody -e ./env -o 1024 ./server --port 8080'],
-    note: NOTE,
+    note: note('chpst'),
   },
   setuidgid: {
     what: 'runs PROG as ACCOUNT (its uid, its gid and its supplementary groups), as daemontools\' setuidgid.',
     synopsis: ['setuidgid ACCOUNT PROG...'],
     options: [['-h, --help', 'this help'], ['-V, --version', 'the version line']],
     examples: ['setuidgid nobody ./server'],
-    note: NOTE,
+    note: note('setuidgid'),
   },
   envuidgid: {
     what: 'runs PROG with $UID and $GID set to ACCOUNT\'s uid and gid, as daemontools\' envuidgid (the process itself does not change user).',
     synopsis: ['envuidgid ACCOUNT PROG...'],
     options: [['-h, --help', 'this help'], ['-V, --version', 'the version line']],
     examples: ['envuidgid nobody sh -c \'echo $UID $GID\''],
-    note: NOTE,
+    note: note('envuidgid'),
   },
   envdir: {
     what: 'runs PROG with environment variables set from the files of DIR (a file\'s first line is the value; an empty file removes the variable), as daemontools\' envdir.',
     synopsis: ['envdir DIR PROG...'],
     options: [['-h, --help', 'this help'], ['-V, --version', 'the version line']],
     examples: ['mkdir env && echo 8080 > env/PORT && envdir ./env sh -c \'echo $PORT\''],
-    note: NOTE,
+    note: note('envdir'),
   },
   softlimit: {
     what: 'runs PROG with soft resource limits, as daemontools\' softlimit (a value of = means the hard limit).',
@@ -62,7 +63,7 @@ const SPECS: Record<WrapperName, HelpSpec> = {
       ['-h, --help', 'this help; -V, --version: the version line'],
     ],
     examples: ['softlimit -m 100000000 -o 256 ./server'],
-    note: NOTE,
+    note: note('softlimit'),
   },
   setlock: {
     what: 'runs PROG holding an exclusive lock on FILE (created if need be), as daemontools\' setlock.',
@@ -73,14 +74,14 @@ const SPECS: Record<WrapperName, HelpSpec> = {
       ['-h, --help', 'this help; -V, --version: the version line'],
     ],
     examples: ['setlock -n /tmp/backup.lock ./backup.sh'],
-    note: NOTE,
+    note: note('setlock'),
   },
   pgrphack: {
     what: 'runs PROG in a process group of its own, as daemontools\' pgrphack.',
     synopsis: ['pgrphack PROG...'],
     options: [['-h, --help', 'this help'], ['-V, --version', 'the version line']],
     examples: ['pgrphack ./server'],
-    note: NOTE,
+    note: note('pgrphack'),
   },
 };
 

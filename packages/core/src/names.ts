@@ -61,4 +61,6 @@ export const ENV = {
    * connection, and loading the certificates at start-up costs tens of ms; the wrapper puts
    * NODE_EXTRA_CA_CERTS back for the program it execs */
   extraCaCerts: 'TSV_NODE_EXTRA_CA_CERTS',
+  /** seconds tsvscan and tsv give their services to stop after TERM/INT before SIGKILL (-g) */
+  stopGrace: 'TSV_STOP_GRACE',
 } as const;

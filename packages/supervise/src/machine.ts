@@ -72,7 +72,7 @@ export interface MachineState {
   /** readiness: null without notification-fd */
   ready: boolean | null;
   readyMono: number | null;
-  lastExit: { code: number | null; signal: string | null; at: number } | null;
+  lastExit: { code: number | null; signal: string | null; at: number; reason?: string } | null;
   /** how many times run was started */
   starts: number;
   /** consecutive quick deaths (backoff) */
@@ -108,7 +108,8 @@ export type MachineEvent =
   | { type: 'settings'; settings: Settings }
   | { type: 'spawned'; what: 'run' | 'finish'; pid: number; pgid: number }
   | { type: 'spawnFailed'; what: 'run' | 'finish'; error: string; label?: string }
-  | { type: 'exited'; code: number | null; signal: string | null; signum: number }
+  /** reason: the last line the child wrote to the supervisor's stderr, when it exited non-zero */
+  | { type: 'exited'; code: number | null; signal: string | null; signum: number; reason?: string }
   | { type: 'timer'; name: TimerName }
   | { type: 'ready' }
   /** a control/<c> hook ended: its exit code, null when killed or it could not be run */
@@ -530,11 +531,12 @@ class Step {
     const s = this.s;
     s.spawning = null;
     const what = ev.label ?? (s.isLog ? 'log/./run' : ev.what === 'run' ? './run' : './finish');
-    this.fx.push({ type: 'warn', message: `unable to start ${what}: ${ev.error}` });
+    const reason = `unable to start ${what}: ${ev.error}`;
+    this.fx.push({ type: 'warn', message: reason });
     if (ev.what === 'run') {
       s.starts += 1;
       s.since = this.now;
-      s.lastExit = { code: 111, signal: null, at: this.now.wall };
+      s.lastExit = { code: 111, signal: null, at: this.now.wall, reason };
     }
     this.goDown(false);
   }
@@ -559,7 +561,7 @@ class Step {
     s.pgid = 0;
     s.gotTerm = false;
     if (wasRun) {
-      s.lastExit = { code: ev.code, signal: ev.signal, at: this.now.wall };
+      s.lastExit = { code: ev.code, signal: ev.signal, at: this.now.wall, ...(ev.reason !== undefined ? { reason: ev.reason } : {}) };
       this.fx.push({ type: 'cancelTimer', name: 'kill' });
       if (s.ready !== null) {
         this.fx.push({ type: 'closeReadiness' });

@@ -12,6 +12,9 @@ import { SuperviseDir } from './supervise-dir.js';
 import { Slot, type LoggerHandle } from './slot.js';
 import { inProcessLoggerFactory } from './in-process-log.js';
 import { takeOverOrphans } from './takeover.js';
+import { StderrRelay } from './stderr-relay.js';
+import { narrate } from './talk.js';
+import type { MachineState } from './machine.js';
 import { lifeStep, type LifeEffect, type LifeEvent, type LifeState } from './life-table.js';
 
 export interface SupervisorOptions {
@@ -21,6 +24,12 @@ export interface SupervisorOptions {
   warn(line: string): void;
   /** recorded in tsv.json's supervisor.program: 'tsv' | 'tsvscan' */
   program: string;
+  /** receives the service's event lines (started, exited 3, backoff ...; talk.ts), without
+   * its name; unset: silent (runsv, runsvdir, -q) */
+  talk?(line: string): void;
+  /** set: the service's processes write their stderr into a pipe of their own and each line
+   * comes here (stderr-relay.ts); unset: they share the supervisor's stderr (runsv's way) */
+  relay?(line: string): void;
 }
 
 /** How long to wait between tries of log/supervise/lock (runsv blocks in flock instead). */
@@ -39,6 +48,7 @@ export class Supervisor {
   private life: LifeState = 'new';
   private inProcessLog = false;
   private ownSession = -1;
+  private relay: StderrRelay | null = null;
 
   constructor(
     dir: string,
@@ -123,6 +133,15 @@ export class Supervisor {
     return st !== undefined && st.ppid === process.pid && st.session === this.ownSession;
   }
 
+  /** The grace of the supervisor's own exit is over: SIGKILL what still runs of the service
+   * and its logger, unless the service has its own timeout-kill (which wins). True when
+   * something had to be killed. */
+  forceKill(): boolean {
+    const main = this.main?.forceKill() ?? false;
+    const log = this.log?.forceKill() ?? false;
+    return main || log;
+  }
+
   /** The process group of the running service, or 0. */
   servicePgid(): number {
     return this.main?.pgid() ?? 0;
@@ -189,6 +208,8 @@ export class Supervisor {
     }
     await takeOverOrphans(dir, (line) => this.warn(line));
 
+    if (this.opts.relay !== undefined) this.relay = new StderrRelay(this.opts.relay);
+    const talk = this.opts.talk;
     const nofile = startNofile();
     const env = { ...process.env };
     delete env[ENV.nofile];
@@ -205,6 +226,8 @@ export class Supervisor {
       warn: (m) => this.warn(m),
       supervisorInfo,
       onExitReady: () => this.lifeEvent({ type: 'mainDown', hasLog: this.log !== null }),
+      ...(this.relay !== null ? { stderr: this.relay } : {}),
+      ...(talk !== undefined ? { observe: (b: Readonly<MachineState>, a: Readonly<MachineState>) => narrate(b, a).forEach((l) => talk(l)) } : {}),
     });
     this.mainDir.openControl(
       (chunk) => main.controlBytes(chunk),
@@ -228,6 +251,8 @@ export class Supervisor {
         supervisorInfo,
         onExitReady: () => this.lifeEvent({ type: 'logDown' }),
         startInProcess,
+        // why: log/run's stderr is relayed too, but its last line is no reason for run's exit
+        ...(this.relay !== null ? { stderr: { writeFd: this.relay.writeFd, takeLastLine: () => undefined, forgetLast: () => undefined } } : {}),
       });
       this.logDir.openControl(
         (chunk) => logSlot.controlBytes(chunk),
@@ -275,6 +300,8 @@ export class Supervisor {
     this.mainDir?.close();
     this.logDir?.close();
     this.closeLogPipe();
+    this.relay?.close();
+    this.relay = null;
   }
 }
 
