@@ -30,6 +30,9 @@ export const SUPERVISE = {
   pid: 'pid',
   /** tsv's extra status (JSON): what runit's 20 bytes cannot say. */
   extra: 'tsv.json',
+  /** the FIFO the service's processes write their stderr into (tsvscan and tsv relay it,
+   * prefixed with the service's name) */
+  stderr: 'stderr',
   /** suffix of the temporary file written before the atomic rename */
   newSuffix: '.new',
 } as const;

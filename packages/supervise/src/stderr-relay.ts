@@ -1,17 +1,17 @@
 // The stderr of one service's processes, relayed line by line (readproctitle's role): run,
-// finish, hooks and log/run write into a pipe of their own instead of the supervisor's stderr,
+// finish, hooks and log/run write into a FIFO of their own (supervise/stderr, opened by
+// SuperviseDir.openStderr) instead of the supervisor's stderr,
 // and each whole line comes out with the service's name, so lines of different services never
 // mix mid-line and every line says whose it is. The last line is kept: it is the reason shown
 // for a failed exit.
 import { closeSync, readSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { pipe } from '@tsv/native';
 
 /** A line longer than this is passed on in pieces (a writer that never ends its line must not
  * grow the buffer without bound). */
 const MAX_LINE = 4096;
 
-/** One service's stderr pipe: children get writeFd as fd 2; emit gets each line. */
+/** One service's stderr FIFO: children get writeFd as fd 2; emit gets each line. */
 export class StderrRelay {
   /** the write end, given to every child of the service as its stderr */
   readonly writeFd: number;
@@ -21,9 +21,13 @@ export class StderrRelay {
   private last: string | undefined;
   private closed = false;
 
-  constructor(private readonly emit: (line: string) => void) {
-    // why: a real pipe, both ends close-on-exec (the child gets writeFd by dup2 onto fd 2 only).
-    [this.readFd, this.writeFd] = pipe();
+  constructor(
+    fds: { readFd: number; writeFd: number },
+    private readonly emit: (line: string) => void,
+  ) {
+    // why: both fds are close-on-exec (Node opens so); a child gets writeFd by dup2 onto fd 2 only.
+    this.readFd = fds.readFd;
+    this.writeFd = fds.writeFd;
     this.sock = new Socket({ fd: this.readFd, readable: true, writable: false });
     // why Buffers, not strings: a sync read may end inside a UTF-8 character; lines are
     // decoded whole.

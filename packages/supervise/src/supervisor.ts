@@ -206,9 +206,11 @@ export class Supervisor {
       this.logDir.makeDir();
       await this.lockLog(this.logDir);
     }
+    // why before the takeover: an orphan of a SIGKILLed supervisor may have filled the FIFO;
+    // reading it lets the orphan go on (and stop when told), and its lines are not lost.
+    if (this.opts.relay !== undefined) this.relay = new StderrRelay(this.mainDir.openStderr(), this.opts.relay);
     await takeOverOrphans(dir, (line) => this.warn(line));
 
-    if (this.opts.relay !== undefined) this.relay = new StderrRelay(this.opts.relay);
     const talk = this.opts.talk;
     const nofile = startNofile();
     const env = { ...process.env };

@@ -77,7 +77,7 @@ async function main(prog: string, argv: string[]): Promise<number> {
       mustExist: defaulted,
       warn: (m) => writeErr(warnLine(diag, m)),
       graceMs,
-      ...(quiet ? {} : { talk: (l: string) => writeErr(`${name}: ${l}`) }),
+      ...(quiet ? {} : { talk: (l: string) => writeErr(`${name}: ${oneLine(l)}`) }),
       // why: each service's diagnostics carry its own path, as runsv's `runsv NAME:` lines do
       // (under runsvdir's name exactly those: runsvdir runs `runsv NAME` in the scan directory).
       factory: (dir, svc) =>
@@ -87,13 +87,19 @@ async function main(prog: string, argv: string[]): Promise<number> {
           program: 'tsvscan',
           // why: runsvdir's services share its stderr unnamed (readproctitle shows it); tsvscan
           // names every line, its own events and the services' stderr alike.
-          ...(peer || quiet ? {} : { talk: (l: string) => writeErr(`tsvscan: ${svc}: ${l}`) }),
-          ...(peer ? {} : { relay: (l: string) => writeErr(`${svc}: ${l}`) }),
+          ...(peer || quiet ? {} : { talk: (l: string) => writeErr(`tsvscan: ${oneLine(svc)}: ${oneLine(l)}`) }),
+          ...(peer ? {} : { relay: (l: string) => writeErr(`${oneLine(svc)}: ${l}`) }),
         }),
     });
   } catch (e) {
     return report(diag, e);
   }
+}
+
+/** A service name (or event line) on one line: control characters (a newline in a directory
+ * name) written as \xNN. */
+function oneLine(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 const prog = invokedAs(process.argv[1], 'tsvscan');
