@@ -17,7 +17,7 @@ export interface SupervisorArgs {
 }
 
 /** Parse `[-q] [-g secs] [--] rest...`; the grace defaults to $TSV_STOP_GRACE, else 8 s. */
-export function parseSupervisorArgs(argv: readonly string[], env: NodeJS.ProcessEnv, usage: string): SupervisorArgs {
+export function parseSupervisorArgs(prog: string, argv: readonly string[], env: NodeJS.ProcessEnv, usage: string): SupervisorArgs {
   let quiet = false;
   let grace: string | undefined = env[ENV.stopGrace];
   let graceFrom = ENV.stopGrace as string;
@@ -33,20 +33,20 @@ export function parseSupervisorArgs(argv: readonly string[], env: NodeJS.Process
       grace = a.length > 2 ? a.slice(2) : argv[++i];
       graceFrom = '-g';
       if (grace === undefined) throw usageError(usage, EXIT.usage);
-    } else if (a.startsWith('-') && a.length > 1) throw badOption(a, usage);
+    } else if (a.startsWith('-') && a.length > 1) throw badOption(prog, a, usage);
     else break;
   }
   let graceMs = DEFAULT_GRACE_S * 1000;
   if (grace !== undefined) {
-    if (!/^[0-9]+(\.[0-9]+)?$/.test(grace)) throw usageError(`invalid number for ${graceFrom}: ${grace}\n${usage}`, EXIT.usage);
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(grace)) throw usageError(`${prog}: fatal: invalid number for ${graceFrom}: ${grace}\n${usage}`, EXIT.usage);
     graceMs = Math.round(Number(grace) * 1000);
   }
   return { quiet, graceMs, rest: argv.slice(i) };
 }
 
 /** An unknown option, named. */
-function badOption(a: string, usage: string): ToolError {
-  return usageError(`unknown option: ${a}\n${usage}`, EXIT.usage);
+function badOption(prog: string, a: string, usage: string): ToolError {
+  return usageError(`${prog}: illegal option -- ${a.slice(1)}\n${usage}`, EXIT.usage);
 }
 
 const COMMON: readonly (readonly [string, string])[] = [

@@ -1,5 +1,5 @@
 // chpst (runit 2.1.2 plus 2.2.0's -C): parse with getopt, then apply in runit's fixed order.
-import { EXIT, fatalFrom, getopt, type ToolError, usage, versionLine } from '@tsv/core';
+import { badNumber, EXIT, fatalFrom, getopt, type ToolError, usage, versionLine } from '@tsv/core';
 import { chroot, RLIMIT, setsid } from '@tsv/native';
 import { lookupUidGids, switchUser } from '../account.js';
 import { applyEnvChanges, envPath, readEnvDir } from '../env-dir.js';
@@ -86,7 +86,7 @@ export function parseChpst(args: readonly string[], name = 'chpst'): ChpstOption
     const resources = LIMIT_OPTS[opt];
     if (resources !== undefined) {
       const value = parseLimit(arg, false);
-      if (value === undefined) throw chpstUsage(name);
+      if (value === undefined) throw badNumber(name, opt, arg, chpstUsageText(name), EXIT.usage);
       for (const r of resources) o.limits.set(r, { opt, text: arg, value });
       continue;
     }
@@ -99,7 +99,7 @@ export function parseChpst(args: readonly string[], name = 'chpst'): ChpstOption
       case 'C': o.pwd = arg; break;
       case 'n': {
         const n = parseNice(arg);
-        if (n === undefined) throw chpstUsage(name);
+        if (n === undefined) throw badNumber(name, opt, arg, chpstUsageText(name), EXIT.usage);
         o.nice = n;
         break;
       }

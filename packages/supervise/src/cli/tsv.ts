@@ -18,7 +18,7 @@ async function main(prog: string, argv: string[]): Promise<number> {
   }
   // why: runsv prints its usage followed by an empty line (strerr_die with a trailing "\n").
   const usage = peer ? 'usage: runsv dir\n\n' : `usage: ${prog} [-q] [-g secs] dir`;
-  const { quiet, graceMs, rest } = peer ? { quiet: true, graceMs: 0, rest: argv } : parseSupervisorArgs(argv, process.env, usage);
+  const { quiet, graceMs, rest } = peer ? { quiet: true, graceMs: 0, rest: argv } : parseSupervisorArgs(prog, argv, process.env, usage);
   if (rest.length !== 1 || rest[0] === undefined || rest[0] === '') throw usageError(usage, 1);
   const dir = rest[0];
   closeInheritedOnExec();

@@ -27,7 +27,7 @@ interface ScanArgs {
 /** tsvscan's own syntax: `tsvscan [-q] [-g secs] [--] [dir]`. */
 function parseOwn(prog: string, argv: string[]): ScanArgs {
   const usage = `usage: ${prog} [-q] [-g secs] [dir]`;
-  const { quiet, graceMs, rest: args } = parseSupervisorArgs(argv, process.env, usage);
+  const { quiet, graceMs, rest: args } = parseSupervisorArgs(prog, argv, process.env, usage);
   if (args.length > 1 || args[0] === '') throw usageError(usage, 1);
   if (args[0] !== undefined) return { shown: args[0], defaulted: false, quiet, graceMs };
   return { shown: defaultScanDir(process.env, homedir()), defaulted: true, quiet, graceMs };
