@@ -141,7 +141,7 @@ async function actCommand(o: CtlOptions, plan: CommandPlan, sig: SignalSpec | un
   }
   if (waiter !== undefined) {
     const withExtras = !o.svFormat;
-    await waiter.run({ waitSec: o.waitSec, kill: plan.kill, tstartMs, withExtras, out, readExtra: readExtraFile, monoNow: x?.monoNowMs ?? (() => 0) });
+    await waiter.run({ waitSec: o.waitSec, kill: plan.kill, tstartMs, withExtras, hint: o.prog === 'tsvctl', out, readExtra: readExtraFile, monoNow: x?.monoNowMs ?? (() => 0) });
   }
   return out.exitCode();
 }
