@@ -79,11 +79,12 @@ t.test('an unknown user or group', async (t) => {
 t.test('limits that are not numbers, negative, empty, or above the hard limit', async (t) => {
   const runs: Array<Promise<void>> = [];
   for (const bad of ['abc', '-5', '12x', '', '1e3', '+4']) {
-    runs.push(check(t, 'softlimit', ['-o', bad, 'true'], 100, `${SOFTLIMIT_USAGE}\n`));
-    runs.push(check(t, 'chpst', ['-o', bad, 'true'], 100, CHPST_USAGE));
+    // the line names the option and the bad value (issue 11), then the usage as the peers print it
+    runs.push(check(t, 'softlimit', ['-o', bad, 'true'], 100, `softlimit: fatal: invalid number for -o: ${bad}\n${SOFTLIMIT_USAGE}\n`));
+    runs.push(check(t, 'chpst', ['-o', bad, 'true'], 100, `chpst: fatal: invalid number for -o: ${bad}\n${CHPST_USAGE}`));
   }
-  runs.push(check(t, 'chpst', ['-n', 'x', 'true'], 100, CHPST_USAGE));
-  runs.push(check(t, 'chpst', ['-o', '=', 'true'], 100, CHPST_USAGE));
+  runs.push(check(t, 'chpst', ['-n', 'x', 'true'], 100, `chpst: fatal: invalid number for -n: x\n${CHPST_USAGE}`));
+  runs.push(check(t, 'chpst', ['-o', '=', 'true'], 100, `chpst: fatal: invalid number for -o: =\n${CHPST_USAGE}`));
   runs.push(check(t, 'softlimit', ['-t', '99999999999999999999999', 'true'], 0, /^(softlimit: warning: -t 99999999999999999999999 is above the hard limit of RLIMIT_CPU: set to \d+\n)?$/));
   if (nobodySkip(IS_ROOT) === false) {
     runs.push(check(t, 'setuidgid', ['nobody', 'softlimit', '-o', '9999999999', 'true'], 0, /^softlimit: warning: -o 9999999999 is above the hard limit of RLIMIT_NOFILE: set to \d+\n$/));

@@ -132,8 +132,9 @@ for (const [name, check] of Object.entries(CHECKS)) {
     const names = ALL.filter((n) => existsSync(join(PEER_DIR, n)));
     const theirs = await transcript(root, 'peers', linkDir(root, 'peers', names), check.script);
     const ours = await transcript(root, 'ours', linkDir(root, 'ours', names), check.script);
-    // the one documented difference: our chpst has runit 2.2.0's -C (its usage line says so)
-    t.equal(ours.replace(' [-C pwd]', ''), theirs, 'the same transcript');
+    // the documented differences: our chpst has runit 2.2.0's -C (its usage line says so), and a
+    // bad number is named on a line of its own before the usage (issue 11; exit codes the same)
+    t.equal(ours.replace(/ \[-C pwd\]/g, '').replace(/^\S+: fatal: invalid number for -\w: .*\n/gm, ''), theirs, 'the same transcript');
     t.match(theirs, /\n111\n/, 'the check exercises a 111');
   });
 }

@@ -37,3 +37,17 @@ t.test('log, -n, -f across a rotation, and no log at all', async (t) => {
   t.equal(end.code, 0, 'SIGINT ends -f with 0');
   t.equal(f.stdout(), 'new two\nappended\nafter rotation\n');
 });
+
+t.test('several services: each line labelled with its service; TAI64N and -tt stamps in one format', async (t) => {
+  const root = tmpdir(t);
+  for (const n of ['web', 'worker']) mkdirSync(join(root, n, 'log', 'main'), { recursive: true });
+  // 2026-11-22 11:43:28.84149 UTC, once as -tt writes it, once as TAI64N (label 2^62 + 10 + s)
+  const secs = Date.UTC(2026, 10, 22, 11, 43, 28) / 1000;
+  const tai = (BigInt(2) ** 62n + 10n + BigInt(secs)).toString(16).padStart(16, '0') + (841_490_000).toString(16).padStart(8, '0');
+  writeFileSync(join(root, 'web', 'log', 'main', 'current'), `2026-11-22_11:43:28.84149 web line\n`);
+  writeFileSync(join(root, 'worker', 'log', 'main', 'current'), `@${tai} worker line\n`);
+  const r = await tsvctl(['log', './web', './worker'], { cwd: root, env: ctlEnv({ TZ: 'UTC' }) });
+  t.same([r.code, r.stdout], [0, 'web: 2026-11-22 11:43:28.841490000 web line\nworker: 2026-11-22 11:43:28.841490000 worker line\n']);
+  const one = await tsvctl(['log', './web'], { cwd: root, env: ctlEnv({ TZ: 'UTC' }) });
+  t.equal(one.stdout, '2026-11-22 11:43:28.841490000 web line\n', 'one service: no label');
+});

@@ -57,9 +57,9 @@ t.test('runsv without a directory: its usage, exit 1', async (t) => {
 
 t.test('under their own names: usage says tsv / tsvscan', async (t) => {
   const a = await run('env', ['-u', 'NODE_OPTIONS', bin('tsv')], { env });
-  t.same([a.code, a.stderr], [1, 'usage: tsv dir\n']);
+  t.same([a.code, a.stderr], [1, 'usage: tsv [-q] [-g secs] dir\n']);
   const b = await run('env', ['-u', 'NODE_OPTIONS', bin('tsvscan'), 'a', 'b'], { env });
-  t.same([b.code, b.stderr], [1, 'usage: tsvscan [dir]\n']);
+  t.same([b.code, b.stderr], [1, 'usage: tsvscan [-q] [-g secs] [dir]\n']);
 });
 
 t.test('tsvscan without DIR: a missing default directory is fatal (no wait forever)', async (t) => {

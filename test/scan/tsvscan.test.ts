@@ -111,7 +111,7 @@ t.test('HUP keeps tsvscan running (it rescans and retries); SVDIR is the default
   scan.child.kill('SIGUSR1');
   t.ok(alive(scan.pid), 'USR1 neither (no inspector)');
   const u = await run(...cleanCmd('tsvscan', ['a', 'b']), { env });
-  t.same([u.code, u.stderr], [1, 'usage: tsvscan [dir]\n']);
+  t.same([u.code, u.stderr], [1, 'usage: tsvscan [-q] [-g secs] [dir]\n']);
   scan.child.kill('SIGTERM');
   t.equal((await scan.exited).code, 0);
 });

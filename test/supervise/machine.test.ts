@@ -293,7 +293,7 @@ t.test('d during a restart delay cancels it; x exits when down', async (t) => {
   d.up(5);
   d.ev({ type: 'exited', code: 1, signal: null, signum: 0, });
   t.ok(d.s.restartAt);
-  t.same(kinds(d.ctl('u')), ['write'], 'u does not bypass the delay');
+  t.same(kinds(d.ctl('u')), ['cancelTimer', 'write', 'timer:restart:1000'], "u in the first second after the death keeps runit's one-second rule");
   t.same(kinds(d.ctl('d')), ['cancelTimer', 'write']);
   t.equal(d.s.restartAt, null);
   t.same(kinds(d.ctl('x')), ['write', 'exitReady']);
@@ -585,4 +585,93 @@ t.test('watch mode: a change restarts run once its group is gone; an exit by its
   lg.ev({ type: 'boot' });
   lg.ev({ type: 'spawned', what: 'run', pid: 97, pgid: 97 });
   t.same(lg.ev({ type: 'change' }), [], 'never the logger');
+});
+
+t.test('explicit u/o in backoff start now (after the one-second rule); other letters as before', async (t) => {
+  const policy = { ...DEFAULT_RESTART, delayMs: 1000, factor: 2, maxDelayMs: 30_000 };
+  const settings = { ...HOOKED, restart: policy };
+  /** A machine in backoff after n quick deaths, the last at d.t. */
+  const crashed = (n: number): Drive => {
+    const d = new Drive(false, true, settings);
+    d.ev({ type: 'boot' });
+    for (let i = 0; i < n; i++) {
+      d.hook();
+      d.up(100 + i, settings);
+      d.t += 10;
+      d.ev({ type: 'exited', code: 111, signal: null, signum: 0 });
+      if (i < n - 1) {
+        d.t += d.s.restartAt?.delayMs ?? 0;
+        d.ev({ type: 'timer', name: 'restart' });
+      }
+    }
+    return d;
+  };
+  const d = crashed(5);
+  t.equal(stateOf(d.s), 'backoff');
+  t.equal(d.s.restartAt?.delayMs, 16_000, 'five quick deaths: 16 s of backoff');
+  d.t += 1500;
+  t.same(kinds(d.ctl('u')), ['cancelTimer', 'write', 'readSettings', 'hook:u'], 'u 1.5 s after the death: the timer goes, run starts now');
+  t.equal(d.s.restartAt, null);
+  t.equal(d.s.failures, 0, 'the quick deaths are forgotten');
+  d.hook();
+  d.up(200, settings);
+  d.t += 10;
+  const fx = d.ev({ type: 'exited', code: 1, signal: null, signum: 0 });
+  t.same(kinds(fx), ['cancelTimer', 'write', 'timer:restart:1000'], 'a new crash starts the backoff from one second');
+
+  const early = crashed(5);
+  early.t += 300;
+  t.same(kinds(early.ctl('u')), ['cancelTimer', 'write', 'timer:restart:700'], 'u 0.3 s after the death: start 1 s after it');
+  t.equal(early.s.restartAt?.delayMs, 700);
+  early.t += 700;
+  t.same(kinds(early.ev({ type: 'timer', name: 'restart' })), ['write', 'readSettings', 'hook:u']);
+
+  const once = crashed(3);
+  once.t += 2000;
+  t.same(kinds(once.ctl('o')), ['cancelTimer', 'write', 'readSettings', 'hook:u'], 'o in backoff: start now, once');
+  t.equal(once.s.want, 'once');
+
+  for (const c of 'dx') {
+    const other = crashed(3);
+    other.t += 2000;
+    const k = kinds(other.ctl(c));
+    t.ok(k.includes('cancelTimer'), `${c} in backoff still cancels the restart`);
+    t.equal(stateOf(other.s), 'down', `${c} in backoff: down`);
+  }
+  const paused = crashed(3);
+  paused.t += 2000;
+  t.same(kinds(paused.ctl('p')), ['write'], 'p in backoff: the flag only, the backoff stays');
+  t.equal(stateOf(paused.s), 'backoff');
+});
+
+t.test('a requested stop (restart: tcu) of a crash-looping run waits only the one-second rule', async (t) => {
+  const settings = { ...HOOKED, restart: { ...DEFAULT_RESTART } };
+  const d = new Drive(false, true, settings);
+  d.ev({ type: 'boot' });
+  for (let i = 0; i < 4; i++) {
+    d.hook();
+    d.up(100 + i, settings);
+    d.t += 10;
+    d.ev({ type: 'exited', code: 1, signal: null, signum: 0 });
+    d.t += d.s.restartAt?.delayMs ?? 0;
+    d.ev({ type: 'timer', name: 'restart' });
+  }
+  t.equal(d.s.failures, 4);
+  d.hook();
+  d.up(300, settings);
+  d.t += 200;
+  d.ctl('tcu');
+  d.hook(false);
+  d.t += 10;
+  const fx = d.ev({ type: 'exited', code: null, signal: 'SIGTERM', signum: 15 });
+  t.same(kinds(fx), ['cancelTimer', 'cleanGroup', 'write', 'timer:restart:1000'], 'ran 0.2 s: one second, not the 16 s the failures would give');
+  t.equal(d.s.failures, 0, 'a requested stop is no failure and clears the count');
+  const long = new Drive(false, true, settings);
+  long.ev({ type: 'boot' });
+  long.hook();
+  long.up(400, settings);
+  long.t += 5000;
+  long.ctl('t');
+  long.hook(false);
+  t.same(kinds(long.ev({ type: 'exited', code: null, signal: 'SIGTERM', signum: 15 })), ['cancelTimer', 'cleanGroup', 'write', 'readSettings', 'hook:u'], 'ran 5 s: restart at once');
 });

@@ -1,9 +1,10 @@
 // Running a chain of wrappers: each link changes this process and names the next program; a
 // next program that is one of our wrappers is applied here too (fusion), and only the first
 // foreign program is exec'd.
-import { ENV, envUnset } from '@tsv/core';
-import { report } from '@tsv/os';
+import { ENV, envUnset, metaRequest, versionLine } from '@tsv/core';
+import { report, writeOut } from '@tsv/os';
 import { dup2 } from '@tsv/native';
+import { wrapperHelp } from './help.js';
 import { execNext, type LinkResult } from './exec-next.js';
 import { fusionTarget, ourBinDir, WRAPPER_NAMES, type WrapperName } from './fusion.js';
 import { type ChainState, initialState, runAsName } from './state.js';
@@ -84,6 +85,13 @@ export async function runChain(name: WrapperName, args: readonly string[], first
   ourBinDir();
   for (;;) {
     try {
+      // why each link: a fused link answers -h/--version as the exec'd program would. chpst's
+      // -V is runit's (the version, then the usage, exit 100): only --version is ours there.
+      const meta = metaRequest(linkArgs, link === 'chpst');
+      if (meta !== undefined) {
+        writeOut(meta === 'help' ? wrapperHelp(link, state.runAs ?? link) : `${versionLine(state.runAs ?? link)}\n`);
+        return 0;
+      }
       const next = run(linkArgs, state);
       if ('exitCode' in next) return next.exitCode;
       const fused = fusionTarget(next, state);

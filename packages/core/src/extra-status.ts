@@ -10,6 +10,9 @@ export interface LastExit {
   signal: string | null;
   /** wall-clock ms of the exit */
   at: number;
+  /** why run could not start or failed, when the supervisor knows (`unable to start ./run:
+   * access denied`, or the last line run wrote to the supervisor's stderr before exiting) */
+  reason?: string;
 }
 
 /** Restart backoff state. */

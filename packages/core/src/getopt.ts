@@ -94,6 +94,12 @@ export function getopt(args: readonly string[], optstring: string, mode: GetoptM
 
 /** A usage ToolError for prog: the usage text, preceded by getopt's complaint when cause is a
  * GetoptError (`prog: illegal option -- Z`), as sgetopt prints it. */
+/** The usage error of an option whose value is no number: the line names option and value
+ * (`softlimit: fatal: invalid number for -m: abc`), then the usage. */
+export function badNumber(prog: string, opt: string, value: string, text: string, exitCode: number): ToolError {
+  return usageError(`${prog}: fatal: invalid number for -${opt}: ${value}\n${text}`, exitCode);
+}
+
 export function usage(prog: string, text: string, exitCode: number, cause?: unknown): ToolError {
   const head = cause instanceof GetoptError ? `${prog}: ${cause.message}\n` : '';
   return usageError(`${head}${text}`, exitCode);

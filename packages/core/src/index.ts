@@ -16,3 +16,4 @@ export * from './getopt.js';
 export * from './scan-dir-default.js';
 export * from './schedule-status.js';
 export * from './wait-checks.js';
+export * from './help.js';

@@ -55,6 +55,9 @@ export const SUPERVISE = {
   instanceDir: 'instance',
   /** a scheduled service's schedule state (JSON): next tick, last run, failures, skipped ticks */
   schedule: 'schedule.json',
+  /** the FIFO the service's processes write their stderr into (tsvscan and tsv relay it,
+   * prefixed with the service's name) */
+  stderr: 'stderr',
   /** suffix of the temporary file written before the atomic rename */
   newSuffix: '.new',
 } as const;
@@ -94,4 +97,6 @@ export const ENV = {
   poolSize: 'TSV_POOL_SIZE',
   /** given to run when lifeline-fd is set: the fd number of the lifeline */
   lifelineFd: 'TSV_LIFELINE_FD',
+  /** seconds tsvscan and tsv give their services to stop after TERM/INT before SIGKILL (-g) */
+  stopGrace: 'TSV_STOP_GRACE',
 } as const;

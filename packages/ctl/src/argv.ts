@@ -3,8 +3,8 @@
 // mode from argv[0], tsvctl's extras (--json, --sv, `log -f -n N`, `signal SIG`), sv's command
 // words (runit.md 3.3) and service name resolution (runit.md 3.2).
 import { accessSync, constants, statSync } from 'node:fs';
-import { EXIT, scanGetopt, SERVICE, SUPERVISE, usageError } from '@tsv/core';
-import { unknownCommand } from './command-words.js';
+import { EXIT, scanGetopt, SERVICE, SUPERVISE, ToolError, usageError } from '@tsv/core';
+import { FRONT_VERBS, unknownCommand } from './command-words.js';
 
 /** Default SVDIR when the environment has none (Debian's build of sv). */
 export const DEFAULT_SVDIR = '/etc/service';
@@ -93,6 +93,8 @@ export function parseArgs(prog: string, args: readonly string[], env: NodeJS.Pro
     else if (opt === 'v') o.verbose = true;
     else if (opt === 'V') return new VersionRequest(prog, lsb);
     else {
+      // why: sv reads `-w abc` as 0 (scan_ulong); under its own name tsvctl names the bad value
+      if (prog === 'tsvctl' && !/^[0-9]+/.test(arg)) throw new ToolError(`invalid number for -w: ${arg}`, EXIT.usage);
       o.waitSec = scanUlong(arg);
       o.verbose = true;
     }
@@ -106,6 +108,8 @@ export function parseArgs(prog: string, args: readonly string[], env: NodeJS.Pro
   // sv, or in LSB mode, sv's first-letter leniency stays (scripts rely on it).
   const unknown = prog === 'tsvctl' ? unknownCommand(command) : undefined;
   if (unknown !== undefined) throw unknown;
+  // why: the yargs verbs take their own options after the word, never sv's -v/-w before it
+  if (prog === 'tsvctl' && FRONT_VERBS.includes(command)) throw new ToolError(`${command} takes no -v or -w: tsvctl ${command} --help`, EXIT.usage);
   o.command = command;
   let rest = args2.slice(i);
   if (command === 'status') {

@@ -1,24 +1,13 @@
 // tsvctl's main flow, sv's main() (runit.md 3): parse, resolve each service, act on it (status,
 // control bytes, a signal), then wait when asked. Modules only some commands need (waiting,
 // check scripts, table, JSON, log, direct signals) are imported lazily to keep start-up short.
-import { errstr, EXIT, SERVICE, ToolError, usageError } from '@tsv/core';
+import { errstr, EXIT, metaRequest, SERVICE, ToolError, usageError, versionLine } from '@tsv/core';
 import { writeErr, writeOut } from '@tsv/os';
-import { readFileSync } from 'node:fs';
 import { chdirError, looksLikeSignal, parseArgs, planCommand, progName, servicePath, usageText, VersionRequest, type CommandPlan, type CtlOptions } from './argv.js';
 import { collectStatus, enterService, hasExtraFile, lsbStatusCode, Out, renderPlain, type ExtraReader, type ServiceStatus } from './status.js';
 import type { SignalSpec } from './signals.js';
 import { wantsFront } from './command-words.js';
 import type { Waiter } from './wait.js';
-
-/** The version line -V prints. */
-function versionLine(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return `tsvctl ${pkg.version ?? 'unknown'}`;
-  } catch {
-    return 'tsvctl';
-  }
-}
 
 /** The usage error of this mode. */
 function usage(o: Pick<CtlOptions, 'prog' | 'lsb'>): ToolError {
@@ -40,10 +29,17 @@ function killSignalWord(o: CtlOptions): string | undefined {
 /** Run tsvctl with argv0 (the invoked name) and args; resolves to the exit code. */
 export async function tsvctl(argv0: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   // why: tsvctl's own verbs parse with yargs, loaded only for them (start-up of the sv verbs).
-  if (wantsFront(progName(argv0), args)) return (await import('./verbs/front.js')).runFront(args, env);
-  const parsed = parseArgs(progName(argv0), args, env);
+  const prog = progName(argv0);
+  if (wantsFront(prog, args)) return (await import('./verbs/front.js')).runFront(args, env);
+  // why: under its own name -V is the version line (exit 0); as sv, -V is sv's (the version on
+  // stderr, then the usage, exit 100) and only --version is ours.
+  if (metaRequest(args, prog !== 'tsvctl') === 'version') {
+    writeOut(`${versionLine(prog)}\n`);
+    return 0;
+  }
+  const parsed = parseArgs(prog, args, env);
   if (parsed instanceof VersionRequest) {
-    writeErr(versionLine());
+    writeErr(versionLine(prog));
     throw usage(parsed);
   }
   const o = parsed;
@@ -145,7 +141,7 @@ async function actCommand(o: CtlOptions, plan: CommandPlan, sig: SignalSpec | un
   }
   if (waiter !== undefined) {
     const withExtras = !o.svFormat;
-    await waiter.run({ waitSec: o.waitSec, kill: plan.kill, tstartMs, withExtras, out, readExtra: readExtraFile, monoNow: x?.monoNowMs ?? (() => 0) });
+    await waiter.run({ waitSec: o.waitSec, kill: plan.kill, tstartMs, withExtras, hint: o.prog === 'tsvctl', out, readExtra: readExtraFile, monoNow: x?.monoNowMs ?? (() => 0) });
   }
   return out.exitCode();
 }

@@ -1,5 +1,6 @@
 // `tsvctl log [-f] [-n N] SVC...`: print the services' logs through @tsv/log's showLog; with -f
 // follow them across rotations until SIGINT/SIGTERM (then exit 0).
+import { basename } from 'node:path';
 import { writeOut } from '@tsv/os';
 import type { CtlOptions } from './argv.js';
 import { findLogDirs } from './log-dirs.js';
@@ -9,12 +10,17 @@ import { enterService, Out } from './status.js';
 export async function logCommand(o: CtlOptions): Promise<number> {
   const out = new Out();
   const dirs: string[] = [];
+  const labels: string[] = [];
   for (const name of o.services) {
     const dir = enterService(name, o.svdir, out);
     if (dir === undefined) continue;
     const found = findLogDirs(dir);
     if (found.length === 0) out.fail(name, 'no log directory (log/current, log/*/current, log/tsvlog or a logger on log/run)');
     dirs.push(...found);
+    // why: a service with several log dirs labels each line with the dir too
+    // (the label is the service's last name: `.tsv-demo/web` is `web`)
+    const label = basename(name.replace(/\/+$/, '')) || name;
+    for (const d of found) labels.push(found.length > 1 ? `${label}/${basename(d)}` : label);
   }
   if (dirs.length === 0) return out.exitCode();
   const { showLog } = await import('@tsv/log/show-log');
@@ -27,6 +33,10 @@ export async function logCommand(o: CtlOptions): Promise<number> {
   try {
     await showLog(dirs, {
       follow: o.follow,
+      // why: several services' lines are told apart by their label, and -tt (UTC) and TAI64N
+      // stamps are shown in one format, local time
+      ...(dirs.length > 1 ? { labels } : {}),
+      oneFormat: true,
       ...(o.lines !== undefined ? { lines: o.lines } : {}),
       out: (text) => {
         if (!writeOut(text)) ac.abort();

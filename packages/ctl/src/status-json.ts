@@ -31,7 +31,7 @@ export interface ExtraJson {
   want: 'up' | 'down' | 'once' | 'exit';
   ready: boolean | null;
   readySeconds: number | null;
-  lastExit: { code: number | null; signal: string | null; at: number } | null;
+  lastExit: { code: number | null; signal: string | null; at: number; reason?: string } | null;
   restarts: number;
   backoff: { failures: number; delayMs: number; nextStartAt: number | null; givenUp: boolean };
   pgid: number;

@@ -142,8 +142,10 @@ export function extrasOf(x: ExtraProcess, now: Now): string[] {
   }
   if (x.lastExit !== null) {
     const e = x.lastExit;
-    if (e.signal !== null) out.push(x.state === 'run' ? `last signal ${e.signal}` : `signal ${e.signal}`);
-    else out.push(x.state === 'run' ? `last exit ${e.code ?? 0}` : `exited ${e.code ?? 0}`);
+    const what = e.signal !== null ? (x.state === 'run' ? `last signal ${e.signal}` : `signal ${e.signal}`) : x.state === 'run' ? `last exit ${e.code ?? 0}` : `exited ${e.code ?? 0}`;
+    // why: the reason a service cannot start belongs beside its exit, not only on a stderr
+    // nobody watches (`exited 111: unable to start ./run: access denied`).
+    out.push(typeof e.reason === 'string' && e.reason !== '' && x.state !== 'run' ? `${what}: ${e.reason}` : what);
   }
   if (x.restarts > 0) out.push(`restarts ${x.restarts}`);
   if (x.backoff.givenUp) out.push('given up');

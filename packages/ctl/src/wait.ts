@@ -31,6 +31,8 @@ export interface WaitOptions {
   tstartMs: number;
   /** append tsv's extras to ok/timeout lines */
   withExtras: boolean;
+  /** after a stop's timeout, say on stderr how to force it (tsvctl's own name; sv says nothing) */
+  hint?: boolean;
   out: Out;
   /** tsv.json's reader, when some service has one */
   readExtra: ExtraReader | undefined;
@@ -224,6 +226,9 @@ export class Waiter {
       if (p.kind === 'ok') {
         o.out.count++;
         o.out.line(`${label}: ${this.mainLine(name, dir, p.snap)}`);
+        // why: down keeps runit's meaning (the down-signal, never a KILL nobody asked for), so
+        // a person whose service ignores it learns here how to force it.
+        if (o.hint === true && !o.kill && /[dx]/.test(acts)) writeErr(`tsvctl: ${name} did not stop within ${o.waitSec}s: tsvctl force-stop ${name} kills it after the wait; a timeout-kill file (ms) in its directory makes the supervisor kill it`);
       } else if (p.kind === 'not-running') notRunning(o.out, name, acts);
       else o.out.warn(name, p.message);
       if (o.kill) sendControl(name, dir, 'k', o.out, o.readExtra);

@@ -1,5 +1,5 @@
 // tsvlog's command line, svlogd-compatible: [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...
-import { usageError } from '@tsv/core';
+import { usageError, versionLine } from '@tsv/core';
 
 /** The usage line (exit 111, as svlogd). */
 export const USAGE = 'usage: tsvlog [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...';
@@ -31,8 +31,8 @@ export interface TsvlogOptions {
 }
 
 /** Parse a decimal count, or throw the usage error. */
-function count(text: string | undefined, usage: string): number {
-  if (text === undefined || !/^[0-9]+$/.test(text)) throw usageError(usage, EXIT_FATAL);
+function count(text: string | undefined, usage: string, prog: string, opt: string): number {
+  if (text === undefined || !/^[0-9]+$/.test(text)) throw usageError(text === undefined ? usage : `${prog}: fatal: invalid number for -${opt}: ${text}\n${usage}`, EXIT_FATAL);
   return Number(text);
 }
 
@@ -64,13 +64,13 @@ export function parseTsvlogArgs(argv: string[], prog = 'tsvlog'): TsvlogOptions 
           if (Buffer.byteLength(val) !== 1) throw usageError(USAGE, EXIT_FATAL);
           o.replaceChar = val;
         } else if (c === 'R') o.replaceChars = val;
-        else if (c === 'l') o.lineMax = count(val, USAGE) || 1000;
-        else o.bufLen = count(val, USAGE) || 1024;
+        else if (c === 'l') o.lineMax = count(val, USAGE, prog, 'l') || 1000;
+        else o.bufLen = count(val, USAGE, prog, 'b') || 1024;
         break;
       } else throw usageError(USAGE, EXIT_FATAL);
     }
   }
-  if (version) throw usageError(`${prog}: version 0.1.0\n${USAGE}`, EXIT_FATAL);
+  if (version) throw usageError(`${versionLine(prog)}\n${USAGE}`, EXIT_FATAL);
   if (o.replaceChars !== '' && o.replaceChar === undefined) o.replaceChar = '_';
   if (o.bufLen <= o.lineMax) throw usageError(USAGE, EXIT_FATAL);
   o.dirs = argv.slice(i);

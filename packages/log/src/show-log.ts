@@ -17,6 +17,10 @@ export interface ShowLogOptions {
   out: (text: string) => void;
   /** ends follow mode (showLog then resolves) */
   signal?: AbortSignal;
+  /** a label per directory (same order as dirs): each of its lines starts with `label: ` */
+  labels?: readonly string[];
+  /** one time format: -tt/-ttt stamps (UTC) are shown as local time too, like TAI64N's */
+  oneFormat?: boolean;
 }
 
 /** Rotated files are `@` + 24 hex + `.s` / `.u` (processed or not), oldest first by name. */
@@ -36,12 +40,31 @@ export function renderLine(line: string): string {
   return localText(t.seconds, t.nanos) + line.slice(25);
 }
 
+/** A -tt/-ttt stamp (UTC, 5 fractional digits) at the start of a line. */
+const UTC_STAMP = /^(\d{4})-(\d\d)-(\d\d)[_T](\d\d):(\d\d):(\d\d)\.(\d{5})/;
+
+/** One line with a leading TAI64N or -tt/-ttt stamp rendered as local time. */
+export function renderLineLocal(line: string): string {
+  const m = UTC_STAMP.exec(line);
+  if (m === null) return renderLine(line);
+  const n = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const ms = Date.UTC(n[0], n[1] - 1, n[2], n[3], n[4], n[5]);
+  if (Number.isNaN(ms)) return line;
+  return localText(ms / 1000, Number(m[7]) * 10_000) + line.slice(m[0].length);
+}
+
+/** How lines are shown: the stamp rendering and the label prefix. */
+interface Render {
+  line: (l: string) => string;
+  prefix: string;
+}
+
 /** Render complete lines of buf (ending in '\n'). */
-function renderLines(buf: Buffer): string {
+function renderLines(buf: Buffer, r: Render = { line: renderLine, prefix: '' }): string {
   const text = buf.toString('utf8');
   const lines = text.split('\n');
   lines.pop();
-  return lines.map(renderLine).join('\n') + '\n';
+  return lines.map((l) => r.prefix + r.line(l)).join('\n') + '\n';
 }
 
 /** The old files of a dir, oldest first. */
@@ -52,7 +75,10 @@ async function oldFiles(dir: string): Promise<string[]> {
 /** Holds a partial last line between reads and prints complete lines. */
 class LinePrinter {
   private partial: Buffer = Buffer.alloc(0);
-  constructor(private readonly out: (t: string) => void) {}
+  constructor(
+    private readonly out: (t: string) => void,
+    private readonly r: Render,
+  ) {}
 
   /** Feed bytes; print every complete line. */
   feed(buf: Buffer): void {
@@ -62,13 +88,13 @@ class LinePrinter {
       this.partial = Buffer.from(data);
       return;
     }
-    this.out(renderLines(data.subarray(0, nl + 1)));
+    this.out(renderLines(data.subarray(0, nl + 1), this.r));
     this.partial = Buffer.from(data.subarray(nl + 1));
   }
 
   /** Print a held partial line (with a newline): the end of the output. */
   flush(): void {
-    if (this.partial.length) this.out(renderLines(Buffer.concat([this.partial, Buffer.from('\n')])));
+    if (this.partial.length) this.out(renderLines(Buffer.concat([this.partial, Buffer.from('\n')]), this.r));
     this.partial = Buffer.alloc(0);
   }
 }
@@ -199,14 +225,16 @@ async function check(f: Followed): Promise<void> {
  * ToolError when a directory cannot be read. */
 export async function showLog(dirs: string[], opts: ShowLogOptions): Promise<void> {
   const followed: Followed[] = [];
-  for (const dir of dirs) {
+  for (const [i, dir] of dirs.entries()) {
+    const label = opts.labels?.[i];
+    const r: Render = { line: opts.oneFormat === true ? renderLineLocal : renderLine, prefix: label !== undefined ? `${label}: ` : '' };
     let olds: string[];
     try {
       olds = await oldFiles(dir);
     } catch (e) {
       throw fatalFrom(`unable to read log directory: ${dir}`, e);
     }
-    const f: Followed = { dir, fh: undefined, ino: -1, pos: 0, printer: new LinePrinter(opts.out) };
+    const f: Followed = { dir, fh: undefined, ino: -1, pos: 0, printer: new LinePrinter(opts.out, r) };
     // Pin current first, so lines appended while the old files print are not missed.
     await openCurrent(f, 0);
     const size = f.fh ? (await f.fh.stat()).size : 0;
@@ -215,7 +243,7 @@ export async function showLog(dirs: string[], opts: ShowLogOptions): Promise<voi
       const cur = Buffer.alloc(size);
       if (f.fh && size > 0) await f.fh.read(cur, 0, size, 0);
       const text = await tailBytes(paths, cur, opts.lines);
-      if (text.length) opts.out(renderLines(text));
+      if (text.length) opts.out(renderLines(text, r));
       f.pos = size;
     } else {
       for (const p of paths) await printFile(p, f.printer);

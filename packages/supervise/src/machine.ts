@@ -74,7 +74,7 @@ export interface MachineState {
   /** readiness: null without notification-fd */
   ready: boolean | null;
   readyMono: number | null;
-  lastExit: { code: number | null; signal: string | null; at: number } | null;
+  lastExit: { code: number | null; signal: string | null; at: number; reason?: string } | null;
   /** how many times run was started */
   starts: number;
   /** consecutive quick deaths (backoff) */
@@ -116,7 +116,8 @@ export type MachineEvent =
   | { type: 'settings'; settings: Settings }
   | { type: 'spawned'; what: 'run' | 'finish'; pid: number; pgid: number }
   | { type: 'spawnFailed'; what: 'run' | 'finish'; error: string; label?: string }
-  | { type: 'exited'; code: number | null; signal: string | null; signum: number }
+  /** reason: the last line the child wrote to the supervisor's stderr, when it exited non-zero */
+  | { type: 'exited'; code: number | null; signal: string | null; signum: number; reason?: string }
   | { type: 'timer'; name: TimerName }
   | { type: 'ready' }
   /** a control/<c> hook ended: its exit code, null when killed or it could not be run */
@@ -242,7 +243,9 @@ export const TABLE = {
   },
   backoff: {
     boot: IGNORE,
-    control,
+    // why: a person's u (or o, or a restart's tcu) ends the backoff: start once runit's
+    // one-second rule allows; the backoff paces only the restarts nobody asked for.
+    control: (m, ev) => (ev.letter === 'u' || ev.letter === 'o' ? m.upInBackoff(ev.letter) : m.control(ev.letter)),
     settings: IGNORE,
     spawned: IGNORE,
     spawnFailed: IGNORE,
@@ -442,6 +445,23 @@ class Step {
     this.startRun();
   }
 
+  /** u or o while an automatic restart waits: forget the quick deaths and start as soon as
+   * runit's one-second rule allows (the first delay of the policy after the last death). */
+  upInBackoff(c: 'u' | 'o'): void {
+    const s = this.s;
+    s.want = c === 'u' ? 'up' : 'once';
+    this.clearBackoff();
+    const wait = Math.max(0, Math.round(s.since.mono + backoffDelay(s.settings.restart, 1) - this.now.mono));
+    this.cancelRestart();
+    if (wait > 0) {
+      s.restartAt = { wall: this.now.wall + wait, mono: this.now.mono + wait, delayMs: wait };
+      this.fx.push({ type: 'write' }, { type: 'setTimer', name: 'restart', ms: wait });
+      return;
+    }
+    this.fx.push({ type: 'write' });
+    this.startRun();
+  }
+
   /** A control letter while waiting for a change: u, o, d and x end the wait. */
   controlWhileWaiting(c: string): void {
     if ('udox'.includes(c)) this.s.waitChange = false;
@@ -573,11 +593,12 @@ class Step {
     const s = this.s;
     s.spawning = null;
     const what = ev.label ?? (s.isLog ? 'log/./run' : ev.what === 'run' ? './run' : './finish');
-    this.fx.push({ type: 'warn', message: `unable to start ${what}: ${ev.error}` });
+    const reason = `unable to start ${what}: ${ev.error}`;
+    this.fx.push({ type: 'warn', message: reason });
     if (ev.what === 'run') {
       s.starts += 1;
       s.since = this.now;
-      s.lastExit = { code: 111, signal: null, at: this.now.wall };
+      s.lastExit = { code: 111, signal: null, at: this.now.wall, reason };
     }
     this.goDown(false);
   }
@@ -602,7 +623,7 @@ class Step {
     s.pgid = 0;
     s.gotTerm = false;
     if (wasRun) {
-      s.lastExit = { code: ev.code, signal: ev.signal, at: this.now.wall };
+      s.lastExit = { code: ev.code, signal: ev.signal, at: this.now.wall, ...(ev.reason !== undefined ? { reason: ev.reason } : {}) };
       this.fx.push({ type: 'cancelTimer', name: 'kill' });
       if (s.ready !== null) {
         this.fx.push({ type: 'closeReadiness' });
@@ -663,13 +684,17 @@ class Step {
     const policy = s.settings.restart;
     const quick = ranMs < policy.quickMs;
     let delay = 0;
-    if (quick) {
-      if (!requested) {
-        s.failures += 1;
-        s.quickDeaths = s.quickDeaths.filter((t) => this.now.mono - t < policy.giveUpWindowMs);
-        s.quickDeaths.push(this.now.mono);
-      }
-      delay = backoffDelay(policy, Math.max(1, s.failures));
+    if (requested) {
+      // why: a stop somebody asked for (t, a restart) is no failure and ends the backoff: the
+      // next start waits only for runit's one-second rule.
+      s.failures = 0;
+      s.quickDeaths = [];
+      if (quick) delay = backoffDelay(policy, 1);
+    } else if (quick) {
+      s.failures += 1;
+      s.quickDeaths = s.quickDeaths.filter((t) => this.now.mono - t < policy.giveUpWindowMs);
+      s.quickDeaths.push(this.now.mono);
+      delay = backoffDelay(policy, s.failures);
     } else {
       s.failures = 0;
       s.quickDeaths = [];

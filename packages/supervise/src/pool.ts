@@ -89,6 +89,14 @@ export class Pool {
     if (!this.closed) this.dispatch({ type: 'roll' });
   }
 
+  /** The supervisor's exit grace is over: SIGKILL every instance still running (each as a
+   * Slot does; an instance's own timeout-kill wins). True when one had to be killed. */
+  forceKill(): boolean {
+    let killed = false;
+    for (const i of this.instances.values()) if (i.slot.forceKill()) killed = true;
+    return killed;
+  }
+
   /** Ignore control bytes from now on (the supervisor is exiting). */
   ignoreControl(): void {
     this.closed = true;

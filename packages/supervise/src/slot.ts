@@ -47,6 +47,11 @@ export interface SlotOptions {
   pdeathsig?: number;
   /** told the machine's state after each burst of events (a scheduled service's scheduler) */
   onState?: (state: Readonly<MachineState>) => void;
+  /** the service's stderr pipe (stderr-relay.ts): fd 2 of every child, and the last line run
+   * wrote there before a failed exit; unset: the supervisor's own stderr */
+  stderr?: { writeFd: number; takeLastLine(): string | undefined; forgetLast(): void };
+  /** sees each step of the machine, before and after (the event lines of talk.ts) */
+  observe?(before: Readonly<MachineState>, after: Readonly<MachineState>): void;
 }
 
 /** One running control/<c> hook or service child. */
@@ -123,6 +128,15 @@ export class Slot {
     return this.logger !== null ? 0 : this.state.pgid;
   }
 
+  /** The supervisor's grace for its own exit is over: act as timeout-kill does (SIGKILL to run
+   * and its group). False when nothing runs, or the service has its own timeout-kill (which
+   * wins: its kill timer decides). */
+  forceKill(): boolean {
+    if (this.state.pid === 0 || this.state.phase !== 'run' || this.state.settings.timeoutKillMs > 0) return false;
+    this.dispatch({ type: 'timer', name: 'kill' });
+    return true;
+  }
+
   /** Write the initial status files (before the ok FIFO exists, as runsv does). */
   writeNow(): void {
     this.write();
@@ -150,8 +164,10 @@ export class Slot {
       while (this.events.length > 0) {
         const e = this.events.shift() as MachineEvent;
         try {
-          const r = step(this.state, e, now());
+          const before = this.state;
+          const r = step(before, e, now());
           this.state = r.state;
+          if (this.o.observe !== undefined && r.state !== before) this.o.observe(before, r.state);
           for (const fx of r.effects) this.effect(fx);
         } catch (err) {
           this.o.warn(`internal error: ${errstr(err)}`);
@@ -264,7 +280,9 @@ export class Slot {
   /** Spawn ./run or ./finish in its own session with exactly fds 0, 1, 2 (and the readiness fd). */
   private spawnChild(what: 'run' | 'finish', args: string[]): void {
     const settings = this.state.settings;
-    const stdio: ChildFd[] = [this.o.stdin, this.o.stdout, 2];
+    const stdio: ChildFd[] = [this.o.stdin, this.o.stdout, this.o.stderr?.writeFd ?? 2];
+    // why: a line an earlier run wrote is no reason for this run's exit
+    if (what === 'run') this.o.stderr?.forgetLast();
     let notify: [number, number] | null = null;
     if (what === 'run' && settings.notificationFd > 0) {
       try {
@@ -306,11 +324,15 @@ export class Slot {
     // why: O(1) per exit (one waitid peek, one waitpid), where libuv waits on every live child
     childWatcher().watch(pid, (code, signal) => {
       this.children.delete(pid);
+      // why: run's last line on stderr is the honest reason of a failed exit (`chpst: fatal:
+      // unknown user/group: app`); it is read from the pipe now, before the exit is told.
+      const reason = what === 'run' && code !== null && code !== 0 ? this.o.stderr?.takeLastLine() : undefined;
       this.dispatch({
         type: 'exited',
         code,
         signal,
         signum: signal === null ? 0 : (osc.signals[signal] ?? 0),
+        ...(reason !== undefined ? { reason } : {}),
       });
     });
     this.startTicks = procStat(pid)?.startTicks ?? null;
@@ -376,7 +398,7 @@ export class Slot {
     const rel = `${SERVICE.control}/${letter}`;
     let pid: number;
     try {
-      pid = spawnChild({ file: rel, argv0: rel, cwd: this.o.dir, stdio: [this.o.stdin, this.o.stdout, 2], env: this.o.env, nofile: this.o.nofile });
+      pid = spawnChild({ file: rel, argv0: rel, cwd: this.o.dir, stdio: [this.o.stdin, this.o.stdout, this.o.stderr?.writeFd ?? 2], env: this.o.env, nofile: this.o.nofile });
     } catch (err) {
       // why: after the current burst of effects, as child_process's 'error' event came.
       process.nextTick(() => {

@@ -83,6 +83,22 @@ export class SuperviseDir {
     this.okFd = this.fifo(SUPERVISE.ok, fsc.O_RDONLY | fsc.O_NONBLOCK);
   }
 
+  /** Create the stderr FIFO and open it twice: a non-blocking fd to read it, and the fd the
+   * service's processes get as their stderr. Both read-write, for two reasons: the reader never
+   * sees EOF between runs, and a child's fd 2 is itself a reader, so a service that outlives a
+   * SIGKILLed supervisor can still write its stderr (up to the FIFO's 64 KiB; the next
+   * supervisor opens the same FIFO and reads the backlog) instead of dying of SIGPIPE, as it
+   * would on a pipe whose only reader died. */
+  openStderr(): { readFd: number; writeFd: number } {
+    const readFd = this.fifo(SUPERVISE.stderr, fsc.O_RDWR | fsc.O_NONBLOCK);
+    try {
+      return { readFd, writeFd: openSync(join(this.path, SUPERVISE.stderr), fsc.O_RDWR) };
+    } catch (err) {
+      closeSync(readFd);
+      throw fatalFrom(`unable to open ${this.label}supervise/${SUPERVISE.stderr}`, err);
+    }
+  }
+
   /** mkfifo name 0600 (an existing FIFO is fine, anything else is fatal) and open it. */
   private fifo(name: string, flags: number): number {
     const p = join(this.path, name);

@@ -13,6 +13,9 @@ import { Slot, type LoggerHandle } from './slot.js';
 import { inProcessLoggerFactory } from './in-process-log.js';
 import { takeOverOrphans } from './takeover.js';
 import { startWatch, type Watching } from './watch-start.js';
+import { StderrRelay } from './stderr-relay.js';
+import { narrate } from './talk.js';
+import type { MachineState } from './machine.js';
 import { lifeStep, type LifeEffect, type LifeEvent, type LifeState } from './life-table.js';
 import { Pool, takeOverInstances } from './pool.js';
 import { readLifelineFd, readPdeathSignal } from './lifeline.js';
@@ -27,6 +30,12 @@ export interface SupervisorOptions {
   program: string;
   /** the service's name (a scheduled service's log markers and notify); default: dir's basename */
   name?: string;
+  /** receives the service's event lines (started, exited 3, backoff ...; talk.ts), without
+   * its name; unset: silent (runsv, runsvdir, -q) */
+  talk?(line: string): void;
+  /** set: the service's processes write their stderr into a pipe of their own and each line
+   * comes here (stderr-relay.ts); unset: they share the supervisor's stderr (runsv's way) */
+  relay?(line: string): void;
 }
 
 /** How long to wait between tries of log/supervise/lock (runsv blocks in flock instead). */
@@ -51,6 +60,7 @@ export class Supervisor {
   private inProcessLog = false;
   private ownSession = -1;
   private watching: Watching | undefined;
+  private relay: StderrRelay | null = null;
 
   constructor(
     dir: string,
@@ -149,6 +159,15 @@ export class Supervisor {
     return st !== undefined && st.ppid === process.pid && st.session === this.ownSession;
   }
 
+  /** The grace of the supervisor's own exit is over: SIGKILL what still runs of the service
+   * and its logger, unless the service has its own timeout-kill (which wins). True when
+   * something had to be killed. */
+  forceKill(): boolean {
+    const main = this.main?.forceKill() ?? false;
+    const log = this.log?.forceKill() ?? false;
+    return main || log;
+  }
+
   /** The process group of the running service, or 0. */
   servicePgid(): number {
     return this.main?.pgid() ?? 0;
@@ -213,6 +232,9 @@ export class Supervisor {
       this.logDir.makeDir();
       await this.lockLog(this.logDir);
     }
+    // why before the takeover: an orphan of a SIGKILLed supervisor may have filled the FIFO;
+    // reading it lets the orphan go on (and stop when told), and its lines are not lost.
+    if (this.opts.relay !== undefined) this.relay = new StderrRelay(this.mainDir.openStderr(), this.opts.relay);
     // why: a pool's instances first (all at once), then the directory's own: the old logger
     // reads every line the instances wrote before it is told to go.
     await takeOverInstances(dir, (line) => this.warn(line));
@@ -223,6 +245,7 @@ export class Supervisor {
     if (lifelineFd !== undefined) this.lifeline = pipe();
     const extraFds = this.lifeline !== null && lifelineFd !== undefined ? [[lifelineFd, this.lifeline[0]] as const] : undefined;
 
+    const talk = this.opts.talk;
     const nofile = startNofile();
     const env = { ...process.env };
     delete env[ENV.nofile];
@@ -246,6 +269,8 @@ export class Supervisor {
       extraFds,
       pdeathsig: readPdeathSignal(dir, (m) => this.warn(m)),
       onExitReady: () => this.lifeEvent({ type: 'mainDown', hasLog: this.log !== null }),
+      ...(this.relay !== null ? { stderr: this.relay } : {}),
+      ...(talk !== undefined ? { observe: (b: Readonly<MachineState>, a: Readonly<MachineState>) => narrate(b, a).forEach((l) => talk(l)) } : {}),
     };
     const main = isPool && !scheduled ? new Pool(unit) : new Slot({ ...unit, isLog: false, onState: scheduled ? (m) => this.schedule?.machineChanged(m) : undefined });
     if (scheduled && main instanceof Slot) {
@@ -285,6 +310,8 @@ export class Supervisor {
         supervisorInfo,
         onExitReady: () => this.lifeEvent({ type: 'logDown' }),
         startInProcess,
+        // why: log/run's stderr is relayed too, but its last line is no reason for run's exit
+        ...(this.relay !== null ? { stderr: { writeFd: this.relay.writeFd, takeLastLine: () => undefined, forgetLast: () => undefined } } : {}),
       });
       this.logDir.openControl(
         (chunk) => logSlot.controlBytes(chunk),
@@ -350,6 +377,8 @@ export class Supervisor {
       }
     }
     this.lifeline = null;
+    this.relay?.close();
+    this.relay = null;
   }
 }
 

@@ -1,5 +1,5 @@
 // chpst (runit 2.1.2 plus 2.2.0's -C): parse with getopt, then apply in runit's fixed order.
-import { EXIT, fatalFrom, getopt, type ToolError, usage } from '@tsv/core';
+import { badNumber, EXIT, fatalFrom, getopt, type ToolError, usage, versionLine } from '@tsv/core';
 import { chroot, RLIMIT, setsid } from '@tsv/native';
 import { lookupUidGids, switchUser } from '../account.js';
 import { applyEnvChanges, envPath, readEnvDir } from '../env-dir.js';
@@ -18,7 +18,7 @@ export function chpstUsageText(name: string): string {
 export const CHPST_USAGE = chpstUsageText('chpst');
 
 /** What -V prints before the usage. */
-export const CHPST_VERSION = 'chpst (tsv) 0.1.0';
+export const CHPST_VERSION = versionLine('chpst');
 
 const OPTSTRING = 'u:U:b:e:m:d:o:p:f:c:r:t:/:C:n:l:L:vVP012';
 
@@ -86,7 +86,7 @@ export function parseChpst(args: readonly string[], name = 'chpst'): ChpstOption
     const resources = LIMIT_OPTS[opt];
     if (resources !== undefined) {
       const value = parseLimit(arg, false);
-      if (value === undefined) throw chpstUsage(name);
+      if (value === undefined) throw badNumber(name, opt, arg, chpstUsageText(name), EXIT.usage);
       for (const r of resources) o.limits.set(r, { opt, text: arg, value });
       continue;
     }
@@ -99,7 +99,7 @@ export function parseChpst(args: readonly string[], name = 'chpst'): ChpstOption
       case 'C': o.pwd = arg; break;
       case 'n': {
         const n = parseNice(arg);
-        if (n === undefined) throw chpstUsage(name);
+        if (n === undefined) throw badNumber(name, opt, arg, chpstUsageText(name), EXIT.usage);
         o.nice = n;
         break;
       }

@@ -1,5 +1,5 @@
 // softlimit (daemontools 0.76): softlimit [-acdflmoprst n] child.
-import { EXIT, getopt, type ToolError, usage } from '@tsv/core';
+import { badNumber, EXIT, getopt, type ToolError, usage } from '@tsv/core';
 import { RLIMIT } from '@tsv/native';
 import { envPath } from '../env-dir.js';
 import type { LinkResult } from '../exec-next.js';
@@ -58,7 +58,7 @@ export function parseSoftlimit(args: readonly string[], name = 'softlimit'): Sof
   const settings: SoftlimitSetting[] = [];
   for (const { opt, arg } of parsed.opts) {
     const value = parseLimit(arg, true);
-    if (value === undefined) throw softlimitUsage(name);
+    if (value === undefined) throw badNumber(name, opt, arg, softlimitUsageText(name), EXIT.usage);
     settings.push({ opt, text: arg, value, resources: OPTS[opt] as readonly number[] });
   }
   if (parsed.rest.length === 0) throw softlimitUsage(name);

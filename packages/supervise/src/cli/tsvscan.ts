@@ -3,8 +3,9 @@
 // rescans. Run as `runsvdir` (a symlink) it takes runsvdir's arguments and usage.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { defaultScanDir, usageError, warnLine } from '@tsv/core';
-import { report, runMain, writeErr } from '@tsv/os';
+import { defaultScanDir, metaRequest, usageError, versionLine, warnLine } from '@tsv/core';
+import { report, runMain, writeErr, writeOut } from '@tsv/os';
+import { parseSupervisorArgs, tsvscanHelp } from '../cli-options.js';
 import { runScanDir } from '../scan/scan-dir.js';
 import { Supervisor } from '../supervisor.js';
 import { detachDeadTerminalsAtExit } from './dead-tty.js';
@@ -17,14 +18,19 @@ interface ScanArgs {
   shown: string;
   /** true when no directory was given: the default must exist */
   defaulted: boolean;
+  /** -q: no event lines */
+  quiet: boolean;
+  /** the exit grace, ms (0: none) */
+  graceMs: number;
 }
 
-/** tsvscan's own syntax: `tsvscan [--] [dir]`. */
+/** tsvscan's own syntax: `tsvscan [-q] [-g secs] [--] [dir]`. */
 function parseOwn(prog: string, argv: string[]): ScanArgs {
-  const args = argv[0] === '--' ? argv.slice(1) : argv;
-  if (args.length > 1 || args[0] === '') throw usageError(`usage: ${prog} [dir]`, 1);
-  if (args[0] !== undefined) return { shown: args[0], defaulted: false };
-  return { shown: defaultScanDir(process.env, homedir()), defaulted: true };
+  const usage = `usage: ${prog} [-q] [-g secs] [dir]`;
+  const { quiet, graceMs, rest: args } = parseSupervisorArgs(prog, argv, process.env, usage);
+  if (args.length > 1 || args[0] === '') throw usageError(usage, 1);
+  if (args[0] !== undefined) return { shown: args[0], defaulted: false, quiet, graceMs };
+  return { shown: defaultScanDir(process.env, homedir()), defaulted: true, quiet, graceMs };
 }
 
 /** runsvdir's syntax, as runsvdir.c reads it: `runsvdir [-P] dir [log]`. Only the first word is
@@ -42,13 +48,19 @@ function parseRunsvdir(argv: string[]): ScanArgs {
   if (first !== undefined && first.startsWith('-') && (first[1] === 'P' || first[1] === '-')) args = args.slice(1);
   const dir = args[0];
   if (dir === undefined || dir === '') return usage();
-  return { shown: dir, defaulted: false };
+  // why: runsvdir says nothing of its services and waits for them for ever
+  return { shown: dir, defaulted: false, quiet: true, graceMs: 0 };
 }
 
 /** Parse argv, scan until told to stop, return the exit code. */
 async function main(prog: string, argv: string[]): Promise<number> {
   const peer = prog === 'runsvdir';
-  const { shown, defaulted } = peer ? parseRunsvdir(argv) : parseOwn(prog, argv);
+  const meta = peer ? undefined : metaRequest(argv);
+  if (meta !== undefined) {
+    writeOut(meta === 'help' ? tsvscanHelp() : `${versionLine(prog)}\n`);
+    return 0;
+  }
+  const { shown, defaulted, quiet, graceMs } = peer ? parseRunsvdir(argv) : parseOwn(prog, argv);
   closeInheritedOnExec();
   detachDeadTerminalsAtExit();
   const name = peer ? 'runsvdir' : 'tsvscan';
@@ -64,13 +76,31 @@ async function main(prog: string, argv: string[]): Promise<number> {
       shown,
       mustExist: defaulted,
       warn: (m) => writeErr(warnLine(diag, m)),
+      graceMs,
+      ...(quiet ? {} : { talk: (l: string) => writeErr(`${name}: ${oneLine(l)}`) }),
       // why: each service's diagnostics carry its own path, as runsv's `runsv NAME:` lines do
       // (under runsvdir's name exactly those: runsvdir runs `runsv NAME` in the scan directory).
-      factory: (dir, svc) => new Supervisor(dir, { diagPrefix: peer ? `runsv ${svc}` : `tsvscan ${join(shown, svc)}`, warn: writeErr, program: 'tsvscan', name: svc }),
+      factory: (dir, svc) =>
+        new Supervisor(dir, {
+          diagPrefix: peer ? `runsv ${svc}` : `tsvscan ${join(shown, svc)}`,
+          warn: writeErr,
+          program: 'tsvscan',
+          name: svc,
+          // why: runsvdir's services share its stderr unnamed (readproctitle shows it); tsvscan
+          // names every line, its own events and the services' stderr alike.
+          ...(peer || quiet ? {} : { talk: (l: string) => writeErr(`tsvscan: ${oneLine(svc)}: ${oneLine(l)}`) }),
+          ...(peer ? {} : { relay: (l: string) => writeErr(`${oneLine(svc)}: ${l}`) }),
+        }),
     });
   } catch (e) {
     return report(diag, e);
   }
+}
+
+/** A service name (or event line) on one line: control characters (a newline in a directory
+ * name) written as \xNN. */
+function oneLine(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 const prog = invokedAs(process.argv[1], 'tsvscan');

@@ -20,6 +20,11 @@ export interface ScanDirOptions {
   mustExist?: boolean;
   /** print one warning (the message only) */
   warn(message: string): void;
+  /** print one event line of the scanner (added, removed); unset: quiet */
+  talk?(line: string): void;
+  /** after TERM/INT, ms the services get to stop before what is left of them is SIGKILLed
+   * (a service's own timeout-kill wins); 0 or unset: wait for ever (runsvdir's way) */
+  graceMs?: number;
 }
 
 /** Backstop rescan against a missed inotify event (queue overflow): once every 5 minutes. The
@@ -64,6 +69,7 @@ class ScanDir {
         await this.reaper.killStrays(key);
         this.reaper.forgetService(key);
       },
+      ...(opts.talk !== undefined ? { talk: opts.talk } : {}),
     });
     this.reaper = new Reaper({
       ownsPid: (pid) => this.scanner.ownsPid(pid),
@@ -90,11 +96,23 @@ class ScanDir {
     this.closeWatcher();
     // why: strays nobody could attribute are stopped along with the services (one may hold a
     // log pipe open); what is left afterwards would otherwise be re-parented to init.
+    const grace = this.armGrace();
     const [clean] = await Promise.all([this.scanner.closeAll(), this.reaper.killStrays()]);
+    clearTimeout(grace);
     await this.reaper.killStrays();
     this.cleanup();
     if (fatal !== undefined) throw fatal;
     return clean ? EXIT.ok : EXIT.temporary;
+  }
+
+  /** The exit grace: when it is over, SIGKILL what is left of every service and say which. */
+  private armGrace(): NodeJS.Timeout | undefined {
+    const ms = this.opts.graceMs ?? 0;
+    if (ms <= 0) return undefined;
+    return setTimeout(() => {
+      const killed = this.scanner.forceKillAll();
+      if (killed.length > 0) this.opts.warn(`grace of ${ms / 1000} s over, killed: ${killed.join(' ')}`);
+    }, ms);
   }
 
   /** At start-up: a scan directory that is a file or cannot be read is fatal; a missing one is

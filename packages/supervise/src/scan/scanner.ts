@@ -16,6 +16,8 @@ export interface HostedSupervisor {
   servicePgid(): number;
   /** SIGHUP: a pool reads its `instances` again */
   reload?(): void;
+  /** the exit grace is over: SIGKILL what is left; true when something had to be killed */
+  forceKill?(): boolean;
 }
 
 /** Builds the supervisor of one service: dir is the path to use for every file access (a
@@ -50,6 +52,8 @@ export interface ScannerHooks {
   serviceStarted(key: string): void;
   /** the service's supervisor is shut down: kill what it left behind (daemons) */
   serviceStopped(key: string): Promise<void>;
+  /** an event line of the scanner (`added web`, `removed web`) */
+  talk?(line: string): void;
 }
 
 /** The table of hosted supervisors of one scan directory. */
@@ -128,8 +132,13 @@ export class Scanner {
       const s = this.slots.get(e.key);
       if (s !== undefined) s.name = e.name;
     }
-    for (const key of actions.stop) this.stop(key);
+    for (const key of actions.stop) {
+      const gone = this.slots.get(key);
+      if (gone !== undefined) this.hooks.talk?.(`removed ${gone.name}`);
+      this.stop(key);
+    }
     for (const e of actions.start) {
+      this.hooks.talk?.(`added ${e.name}`);
       const slot: Slot = { key: e.key, name: e.name, phase: 'starting', sup: undefined, dirFd: -1, failures: 0, retryAt: 0, retryDue: false, lastWarning: undefined, busy: undefined };
       this.slots.set(e.key, slot);
       this.launch(slot);
@@ -150,6 +159,20 @@ export class Scanner {
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     const results = await Promise.all([...this.slots.keys()].map((k) => this.stopAndWait(k)));
     return results.every(Boolean);
+  }
+
+  /** The exit grace is over: every supervisor still running kills what is left of its service;
+   * returns the names of the services that had to be killed. */
+  forceKillAll(): string[] {
+    const killed: string[] = [];
+    for (const s of this.slots.values()) {
+      try {
+        if (s.sup?.forceKill?.() === true) killed.push(s.name);
+      } catch {
+        // one supervisor failing here must not spare the others
+      }
+    }
+    return killed.sort();
   }
 
   /** Run op as the slot's next operation (after the one in progress). */
