@@ -18,6 +18,24 @@ export const SERVICE = {
   /** in log/ without a run script: the tsvlog arguments (one line, words split on blanks) of
    * a logger the supervisor hosts in-process instead of spawning log/run */
   logInProcess: 'tsvlog',
+  /** cgroup v2 limits (docs/servicedir.md): written to the service's cgroup before each start */
+  memoryMax: 'memory-max',
+  pidsMax: 'pids-max',
+  cpuWeight: 'cpu-weight',
+} as const;
+
+/** cgroup v2 names (docs/servicedir.md, "cgroups"). */
+export const CGROUP = {
+  /** the supervisor's subtree, below its own cgroup: one cgroup per supervised process in it */
+  subtree: 'tsv',
+  /** in the subtree: where a process meant to outlive its service moves itself */
+  outside: 'outside',
+  /** suffix of a logger's cgroup (beside its service's) */
+  logSuffix: '.log',
+  /** environment: `off` makes the supervisor use no cgroups (session mode) */
+  envMode: 'TSV_CGROUP',
+  /** environment given to run: the cgroup.procs file of `outside` (write a pid to it to leave) */
+  envOutside: 'TSV_CGROUP_OUTSIDE',
 } as const;
 
 /** Files inside supervise/. */

@@ -6,3 +6,4 @@ export * from './proc.js';
 export * from './lock.js';
 export * from './spawn.js';
 export * from './child-watcher.js';
+export * from './cgroup.js';

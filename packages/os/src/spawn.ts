@@ -24,6 +24,8 @@ export interface SpawnChildOptions {
   stdio?: readonly ChildFd[];
   /** a new session: the child leads its own session and process group */
   setsid?: boolean;
+  /** an fd open for writing on a cgroup's cgroup.procs: the child joins it before execve */
+  cgroupFd?: number;
   /** the soft RLIMIT_NOFILE the child starts with (see startNofile); Node's raised one when unset */
   nofile?: number;
   /** on ENOEXEC (a script without "#!"), run file with /bin/sh, as execvp does and so
@@ -62,6 +64,11 @@ export function spawnChild(opts: SpawnChildOptions): number {
   const env = opts.env ?? process.env;
   const envp = Array.isArray(env) ? env : envFromRecord(env as NodeJS.ProcessEnv);
   const argv = [opts.argv0 ?? opts.file, ...(opts.args ?? [])];
-  const flags = { setsid: opts.setsid === true, shell: opts.shFallback !== false, ...(opts.nofile === undefined ? {} : { nofile: opts.nofile }) };
+  const flags = {
+    setsid: opts.setsid === true,
+    shell: opts.shFallback !== false,
+    ...(opts.nofile === undefined ? {} : { nofile: opts.nofile }),
+    ...(opts.cgroupFd === undefined ? {} : { cgroupFd: opts.cgroupFd }),
+  };
   return spawn(opts.file, argv, envp, opts.cwd ?? null, childFds(opts.stdio ?? [0, 1, 2]), flags);
 }

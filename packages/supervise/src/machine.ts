@@ -14,7 +14,7 @@ export type Phase = 'down' | 'run' | 'finish';
 /** What is wanted; `once` is stored as `d` in runit's status. */
 export type Want = 'up' | 'down' | 'once' | 'exit';
 /** The machine's timers (at most one of each). */
-export type TimerName = 'restart' | 'kill' | 'finish' | 'groupKill';
+export type TimerName = 'restart' | 'kill' | 'finish' | 'groupKill' | 'cgroupKill';
 
 /** The rows of the table: what the machine is doing. */
 export type State =
@@ -98,6 +98,12 @@ export interface MachineState {
   groups: LeftGroup[];
   /** exitReady was emitted (the exit sequence goes on in the supervisor) */
   exitSent: boolean;
+  /** the last run was spawned inside the process's own cgroup (cgroup-slot.ts) */
+  cgroup: boolean;
+  /** a stopped run left members in the cgroup: waiting for it to be empty (cgroupEmpty) */
+  cgroupLeft: boolean;
+  /** a start was asked for while cgroupLeft: it happens once the cgroup is empty */
+  startWhenEmpty: boolean;
 }
 
 /** Inputs of the machine. */
@@ -106,7 +112,8 @@ export type MachineEvent =
   | { type: 'control'; letter: string }
   /** the answer to a readSettings effect */
   | { type: 'settings'; settings: Settings }
-  | { type: 'spawned'; what: 'run' | 'finish'; pid: number; pgid: number }
+  /** cgroup: run was spawned inside the process's cgroup */
+  | { type: 'spawned'; what: 'run' | 'finish'; pid: number; pgid: number; cgroup?: boolean }
   | { type: 'spawnFailed'; what: 'run' | 'finish'; error: string; label?: string }
   | { type: 'exited'; code: number | null; signal: string | null; signum: number }
   | { type: 'timer'; name: TimerName }
@@ -115,12 +122,14 @@ export type MachineEvent =
   | { type: 'hookDone'; code: number | null }
   /** the answer to a cleanGroup effect when the group had no member left */
   | { type: 'groupGone'; pgid: number }
-  | { type: 'exitLog' };
+  | { type: 'exitLog' }
+  /** the process's cgroup has no live member (cgroup.events `populated 0`, watched by the shell) */
+  | { type: 'cgroupEmpty' };
 
 /** The columns of the table. */
 export type EventType = MachineEvent['type'];
 /** Every event type, in table order. */
-export const EVENT_TYPES = ['boot', 'control', 'settings', 'spawned', 'spawnFailed', 'exited', 'timer', 'ready', 'hookDone', 'groupGone', 'exitLog'] as const satisfies readonly EventType[];
+export const EVENT_TYPES = ['boot', 'control', 'settings', 'spawned', 'spawnFailed', 'exited', 'timer', 'ready', 'hookDone', 'groupGone', 'exitLog', 'cgroupEmpty'] as const satisfies readonly EventType[];
 /** The event of one type. */
 export type EventOf<K extends EventType> = Extract<MachineEvent, { type: K }>;
 
@@ -141,7 +150,13 @@ export type Effect =
   | { type: 'hook'; letter: string }
   | { type: 'warn'; message: string }
   | { type: 'closeReadiness' }
-  | { type: 'exitReady' };
+  | { type: 'exitReady' }
+  /** down-signal and CONT to every member of the cgroup, or answer cgroupEmpty when it has none */
+  | { type: 'cleanCgroup'; signal: NodeJS.Signals }
+  /** SIGKILL every member of the cgroup (cgroup.kill) */
+  | { type: 'killCgroup' }
+  /** rmdir the (empty) cgroup: the process is down and not wanted up */
+  | { type: 'removeCgroup' };
 
 /** The result of one step. */
 export interface StepResult {
@@ -176,6 +191,9 @@ export function initialState(isLog: boolean, wantUp: boolean, now: Now): Machine
     stopSent: false,
     groups: [],
     exitSent: false,
+    cgroup: false,
+    cgroupLeft: false,
+    startWhenEmpty: false,
   };
 }
 
@@ -207,6 +225,7 @@ const spawned: Handler<'spawned'> = (m, ev) => m.spawned(ev);
 const spawnFailed: Handler<'spawnFailed'> = (m, ev) => m.spawnFailed(ev);
 const exited: Handler<'exited'> = (m, ev) => m.exited(ev);
 const ready: Handler<'ready'> = (m) => m.ready();
+const cgroupEmpty: Handler<'cgroupEmpty'> = (m) => m.cgroupEmpty();
 
 /** actions[state][event]: every pair written down; the compiler checks that none is missing. */
 export const TABLE = {
@@ -222,6 +241,7 @@ export const TABLE = {
     hookDone: IGNORE,
     groupGone,
     exitLog,
+    cgroupEmpty,
   },
   backoff: {
     boot: IGNORE,
@@ -235,6 +255,7 @@ export const TABLE = {
     hookDone: IGNORE,
     groupGone,
     exitLog,
+    cgroupEmpty,
   },
   starting: {
     boot: IGNORE,
@@ -248,6 +269,7 @@ export const TABLE = {
     hookDone: IGNORE,
     groupGone,
     exitLog,
+    cgroupEmpty,
   },
   hook: {
     boot: IGNORE,
@@ -263,6 +285,7 @@ export const TABLE = {
     hookDone: (m, ev) => m.hookDone(ev.code === 0),
     groupGone,
     exitLog,
+    cgroupEmpty,
   },
   spawning: {
     boot: IGNORE,
@@ -276,6 +299,7 @@ export const TABLE = {
     hookDone: IGNORE,
     groupGone,
     exitLog,
+    cgroupEmpty,
   },
   run: {
     boot: IGNORE,
@@ -289,6 +313,7 @@ export const TABLE = {
     hookDone: IGNORE,
     groupGone,
     exitLog,
+    cgroupEmpty,
   },
   finish: {
     boot: IGNORE,
@@ -302,6 +327,7 @@ export const TABLE = {
     hookDone: IGNORE,
     groupGone,
     exitLog,
+    cgroupEmpty,
   },
 } satisfies Record<State, Row>;
 
@@ -474,6 +500,12 @@ class Step {
 
   /** Start run: read the settings first (they say which hooks exist), then control/u. */
   private startRun(): void {
+    // why: a new run would join the cgroup that the last run's leftovers still hold, and be
+    // killed with them: it starts once the cgroup is empty.
+    if (this.s.cgroupLeft) {
+      this.s.startWhenEmpty = true;
+      return;
+    }
     this.s.awaitingSettings = true;
     this.fx.push({ type: 'readSettings' });
   }
@@ -494,6 +526,7 @@ class Step {
     s.paused = false;
     s.gotTerm = false;
     if (ev.what === 'run') {
+      s.cgroup = ev.cgroup === true;
       s.phase = 'run';
       s.starts += 1;
       s.since = this.now;
@@ -547,7 +580,11 @@ class Step {
         s.ready = false;
         s.readyMono = null;
       }
-      if (pgid !== 0 && (s.stopSent || s.want !== 'up')) this.leaveGroup(pgid);
+      // why: in a cgroup every leftover of the run is known, whatever its group or session.
+      if (s.stopSent || s.want !== 'up') {
+        if (s.cgroup) this.leaveCgroup();
+        else if (pgid !== 0) this.leaveGroup(pgid);
+      }
       if (s.settings.hasFinish && !s.isLog) {
         s.phase = 'finish';
         s.spawning = 'finish';
@@ -571,6 +608,38 @@ class Step {
     const first = s.groups.length === 0;
     s.groups.push({ pgid, killAtMono: this.now.mono + ms });
     if (first) this.fx.push({ type: 'setTimer', name: 'groupKill', ms });
+  }
+
+  /** Stop what a stopped run left in its cgroup: down-signal and CONT now (by the shell, to
+   * every member, or cgroupEmpty at once when there is none), cgroup.kill after timeout-kill
+   * on the cgroupKill timer. Nothing starts in the cgroup until it is empty. */
+  private leaveCgroup(): void {
+    const s = this.s;
+    s.cgroupLeft = true;
+    this.fx.push({ type: 'cleanCgroup', signal: s.settings.downSignal });
+    if (s.settings.timeoutKillMs > 0) this.fx.push({ type: 'setTimer', name: 'cgroupKill', ms: s.settings.timeoutKillMs });
+  }
+
+  /** The cgroup has no live member: a deferred start happens, the exit goes on, and a cgroup
+   * no longer wanted is removed. */
+  cgroupEmpty(): void {
+    const s = this.s;
+    if (s.cgroupLeft) {
+      s.cgroupLeft = false;
+      this.fx.push({ type: 'cancelTimer', name: 'cgroupKill' });
+    }
+    if (s.startWhenEmpty) {
+      s.startWhenEmpty = false;
+      if ((s.want === 'up' || s.want === 'once') && s.pid === 0 && s.phase === 'down' && s.restartAt === null && s.spawning === null) {
+        this.startRun();
+        return;
+      }
+    }
+    if (s.cgroup && s.want !== 'up' && s.pid === 0 && s.phase === 'down' && s.spawning === null && !s.awaitingSettings) {
+      s.cgroup = false;
+      this.fx.push({ type: 'removeCgroup' });
+    }
+    this.maybeExitReady();
   }
 
   /** The shell found a left group empty: nothing to kill. */
@@ -631,7 +700,7 @@ class Step {
    * (once), which lets the logger drain and exits (runit.md 2.2 step 7). */
   private maybeExitReady(): void {
     const s = this.s;
-    if (s.want !== 'exit' || s.exitSent || s.pid !== 0 || s.phase !== 'down' || s.spawning !== null || s.groups.length > 0) return;
+    if (s.want !== 'exit' || s.exitSent || s.pid !== 0 || s.phase !== 'down' || s.spawning !== null || s.groups.length > 0 || s.cgroupLeft) return;
     s.exitSent = true;
     this.fx.push({ type: 'exitReady' });
   }
@@ -649,8 +718,12 @@ class Step {
       case 'kill':
         if (s.pid !== 0 && s.phase === 'run') {
           this.send('SIGKILL');
-          if (s.pgid !== 0) this.fx.push({ type: 'signalGroup', pgid: s.pgid, signal: 'SIGKILL' });
+          if (s.cgroup) this.fx.push({ type: 'killCgroup' });
+          else if (s.pgid !== 0) this.fx.push({ type: 'signalGroup', pgid: s.pgid, signal: 'SIGKILL' });
         }
+        return;
+      case 'cgroupKill':
+        if (s.cgroupLeft) this.fx.push({ type: 'killCgroup' });
         return;
       case 'finish':
         if (s.pid !== 0 && s.phase === 'finish') {

@@ -14,6 +14,7 @@ import { initialState, step, type Effect, type MachineEvent, type MachineState, 
 import { DEFAULT_SETTINGS, type Settings } from './policy.js';
 import { readSettings } from './settings.js';
 import type { SuperviseDir } from './supervise-dir.js';
+import { ServiceCgroup, type CgroupBase } from './cgroup-slot.js';
 import type { LoggerHandle } from '@tsv/log';
 
 /** A logger hosted in this process (@tsv/log's startLogger). */
@@ -40,6 +41,8 @@ export interface SlotOptions {
   onExitReady(): void;
   /** set for a logger hosted in-process instead of log/run */
   startInProcess?: () => LoggerHandle;
+  /** run gets a cgroup of this name in the supervisor's subtree (cgroup-slot.ts) */
+  cgroup?: { base: CgroupBase | { error: string }; name: string; serviceDir: string };
 }
 
 /** One running control/<c> hook or service child. */
@@ -60,9 +63,12 @@ export class Slot {
   private startTicks: number | null = null;
   private closed = false;
   private dead = false;
+  private readonly cg: ServiceCgroup | null;
 
   constructor(private readonly o: SlotOptions) {
     this.state = initialState(o.isLog, o.wantUp, now());
+    const c = o.cgroup;
+    this.cg = c === undefined || o.startInProcess !== undefined ? null : new ServiceCgroup(c.serviceDir, c.name, c.base, (m) => o.warn(m), () => this.dispatch({ type: 'cgroupEmpty' }));
   }
 
   /** The machine's current state (read-only view). */
@@ -119,6 +125,10 @@ export class Slot {
     this.timers.clear();
     this.readiness?.destroy();
     this.readiness = null;
+    // why: the machine removed an unwanted cgroup already; this drops the watch and fd, and a
+    // cgroup left empty (the supervisor exits) goes too, so none leaks.
+    if (this.cg !== null && this.cg.mode === 'cgroup' && this.state.pid === 0) this.cg.remove();
+    else this.cg?.close();
   }
 
   /** Feed events; effects run in order, events they cause are queued behind them. */
@@ -213,6 +223,15 @@ export class Slot {
       case 'exitReady':
         this.o.onExitReady();
         break;
+      case 'cleanCgroup':
+        if (this.cg === null || !this.cg.clean(fx.signal)) this.dispatch({ type: 'cgroupEmpty' });
+        break;
+      case 'killCgroup':
+        this.cg?.kill();
+        break;
+      case 'removeCgroup':
+        this.cg?.remove();
+        break;
       default:
         assertNever(fx);
     }
@@ -247,13 +266,15 @@ export class Slot {
         this.o.warn(`unable to create the readiness pipe: ${errstr(err)}`);
       }
     }
+    // why: only run joins the cgroup: finish runs after it, while its leftovers are being stopped.
+    const cgroupFd = what === 'run' ? (this.cg?.prepare() ?? null) : null;
     let pid: number;
     try {
       // why: setsid gives run a new session, so it leads its own process group (unlike runsv,
       // whose children stay in its group): its leftovers can be stopped as a group, and a signal
       // to the supervisor's group does not reach the service. The NOFILE soft limit is set in
       // the child only: this process's stays raised, so no spawn can make it run out of fds.
-      pid = spawnChild({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: this.o.env, setsid: true, nofile: this.o.nofile });
+      pid = spawnChild({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: this.o.env, setsid: true, nofile: this.o.nofile, ...(cgroupFd === null ? {} : { cgroupFd }) });
     } catch (err) {
       // why: exec errors (ENOENT, EACCES, ENOEXEC) are thrown synchronously, in the middle of
       // the machine's effects; the machine sees the failure after the whole burst, as it did
@@ -277,7 +298,7 @@ export class Slot {
     });
     this.startTicks = procStat(pid)?.startTicks ?? null;
     if (notify !== null) this.watchReadiness(notify[0]);
-    this.dispatch({ type: 'spawned', what, pid, pgid: pid });
+    this.dispatch({ type: 'spawned', what, pid, pgid: pid, ...(cgroupFd === null ? {} : { cgroup: true }) });
   }
 
   /** Report a spawn that did not happen. */
@@ -361,7 +382,14 @@ export class Slot {
     this.dirty = false;
     const s = this.state;
     const files = projectStatus(
-      { ...s, state: s.phase, pidStartTicks: this.startTicks, pgid: this.logger !== null ? 0 : s.pgid, inProcess: this.o.startInProcess !== undefined },
+      {
+        ...s,
+        state: s.phase,
+        pidStartTicks: this.startTicks,
+        pgid: this.logger !== null ? 0 : s.pgid,
+        inProcess: this.o.startInProcess !== undefined,
+        ...(this.cg === null ? {} : { mode: this.cg.mode, cgroupPath: this.cg.mode === 'cgroup' ? this.cg.path : null }),
+      },
       this.o.supervisorInfo,
     );
     this.o.sdir.writeStatus(files, s.pid, (m) => this.o.warn(m));

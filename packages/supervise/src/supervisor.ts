@@ -5,13 +5,15 @@
 // LIFE_TABLE's (machine.ts).
 import { accessSync, closeSync, statSync, constants as fsc } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ENV, errCode, errstr, type ExtraStatus, fatalFrom, SERVICE, ToolError } from '@tsv/core';
+import { CGROUP, ENV, errCode, errstr, type ExtraStatus, fatalFrom, SERVICE, ToolError } from '@tsv/core';
 import { procStat, startNofile } from '@tsv/os';
 import { pipe } from '@tsv/native';
 import { SuperviseDir } from './supervise-dir.js';
 import { Slot, type LoggerHandle } from './slot.js';
 import { inProcessLoggerFactory } from './in-process-log.js';
 import { takeOverOrphans } from './takeover.js';
+import { cgroupBase, ServiceCgroup } from './cgroup-slot.js';
+import { takeOverCgroups } from './cgroup-takeover.js';
 import { lifeStep, type LifeEffect, type LifeEvent, type LifeState } from './life-table.js';
 
 export interface SupervisorOptions {
@@ -188,10 +190,17 @@ export class Supervisor {
       await this.lockLog(this.logDir);
     }
     await takeOverOrphans(dir, (line) => this.warn(line));
+    // why: a cgroup per supervised process (docs/servicedir.md, "cgroups"): made in the
+    // supervisor's subtree below its own cgroup, named after the directory so that a successor
+    // finds what a dead supervisor left there and empties it before starting anything.
+    const cgBase = cgroupBase();
+    const cgNames = ServiceCgroup.names(dir);
+    if ('dir' in cgBase) await takeOverCgroups(dir, [join(cgBase.dir, cgNames.main), join(cgBase.dir, cgNames.log)], (line) => this.warn(line));
 
     const nofile = startNofile();
     const env = { ...process.env };
     delete env[ENV.nofile];
+    if ('dir' in cgBase && cgBase.outsideProcs !== null) env[CGROUP.envOutside] = cgBase.outsideProcs;
     const supervisorInfo: ExtraStatus['supervisor'] = { pid: process.pid, startTicks: self?.startTicks ?? null, program: this.opts.program };
     const main = new Slot({
       dir,
@@ -205,6 +214,7 @@ export class Supervisor {
       warn: (m) => this.warn(m),
       supervisorInfo,
       onExitReady: () => this.lifeEvent({ type: 'mainDown', hasLog: this.log !== null }),
+      cgroup: { base: cgBase, name: cgNames.main, serviceDir: dir },
     });
     this.mainDir.openControl(
       (chunk) => main.controlBytes(chunk),
@@ -228,6 +238,7 @@ export class Supervisor {
         supervisorInfo,
         onExitReady: () => this.lifeEvent({ type: 'logDown' }),
         startInProcess,
+        cgroup: { base: cgBase, name: cgNames.log, serviceDir: logDirPath },
       });
       this.logDir.openControl(
         (chunk) => logSlot.controlBytes(chunk),
