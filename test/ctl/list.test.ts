@@ -72,7 +72,7 @@ t.test('list of a tsvscan directory: state, pid, restarts, last exit, readiness,
   t.equal(r.code, 0);
   t.notMatch(r.stdout, /\x1b\[/, 'no colour when stdout is no terminal');
   const lines = r.stdout.trimEnd().split('\n');
-  t.match(lines[0], /^SERVICE\s+STATE\s+PID\s+TIME\s+RESTARTS\s+LAST EXIT\s+READY\s+CPU\s+MEM\s+LOG\s+NOTE$/);
+  t.match(lines[0], /^SERVICE\s+STATE\s+PID\s+TIME\s+RESTARTS\s+LAST EXIT\s+READY\s+CPU\s+MEM\s+MODE\s+LOG\s+NOTE$/);
   t.match(lines[1], /^flaky\s+down\s+-\s+\d+s\s+\d+\s+exited 3\s+-\s+-\s+-\s+run \(in-process\)\s+backoff \d+s \(\d+ failures?\)$/);
   t.match(lines[3], /^ready\s+run\s+\d+\s+\d+s\s+0\s+-\s+ready\s+\d+\.\d\ds\s+\d+(\.\d)?[KMG]\s+run \(in-process\)$/);
 

@@ -6,7 +6,7 @@
 // the table and JSON renderings are loaded lazily.
 import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import { decodeStatus, errCode, errstr, EXIT, type ExtraProcess, type ExtraStatus, monoAgeSeconds, type RunState, SERVICE, STATUS_SIZE, statusOfExtra, type StatusRecord, SUPERVISE } from '@tsv/core';
-import { writeErr, writeOut } from '@tsv/os';
+import { cgroupOomKills, writeErr, writeOut } from '@tsv/os';
 import { chdirError, servicePath } from './argv.js';
 import { openFifoForWrite } from './fifo.js';
 
@@ -160,7 +160,14 @@ export function statusView(snap: Snapshot, normallyUp: boolean, now: Now, withEx
   if (r.pid === 0 && r.wantUp) flags.push('want up');
   if (r.pid !== 0 && !r.wantUp) flags.push('want down');
   if (r.pid !== 0 && r.gotTerm) flags.push('got TERM');
-  return { state: r.state, pid: r.pid, seconds, flags, extras: useExtra && snap.extra ? extrasOf(snap.extra, now) : [] };
+  const extras = useExtra && snap.extra ? extrasOf(snap.extra, now) : [];
+  // why: a service the OOM killer hit says so (memory.events, cgroup mode with the memory controller).
+  const x = snap.extra;
+  if (useExtra && x?.mode === 'cgroup' && typeof x.cgroup === 'string') {
+    const n = cgroupOomKills(x.cgroup) ?? 0;
+    if (n > 0) extras.push(`oom kills ${n}`);
+  }
+  return { state: r.state, pid: r.pid, seconds, flags, extras };
 }
 
 /** `<state>: <name>: [(pid N) ]<secs>s<, flags><, extras>` (no newline). */

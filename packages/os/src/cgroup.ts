@@ -181,6 +181,12 @@ export function cgroupUsage(dir: string): CgroupUsage | null {
   };
 }
 
+/** OOM kills in a cgroup (memory.events oom_kill); null without the memory controller. */
+export function cgroupOomKills(dir: string): number | null {
+  const mev = readText(join(dir, 'memory.events'));
+  return mev === undefined ? null : (parseKeyed(mev).get('oom_kill') ?? 0);
+}
+
 /** Make a cgroup (and its parents); true when it exists afterwards. Throws on other errors. */
 export function makeCgroup(dir: string): void {
   mkdirSync(dir, { recursive: true });

@@ -3,7 +3,7 @@
 // It sets up supervise/ (and log/supervise/), holds the log pipe, runs a Slot for the service
 // and one for its logger, and carries out the effects of the exit sequence, whose rules are
 // LIFE_TABLE's (machine.ts).
-import { accessSync, closeSync, statSync, constants as fsc } from 'node:fs';
+import { accessSync, closeSync, realpathSync, statSync, constants as fsc } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CGROUP, ENV, errCode, errstr, type ExtraStatus, fatalFrom, SERVICE, ToolError } from '@tsv/core';
 import { procStat, startNofile } from '@tsv/os';
@@ -194,7 +194,9 @@ export class Supervisor {
     // supervisor's subtree below its own cgroup, named after the directory so that a successor
     // finds what a dead supervisor left there and empties it before starting anything.
     const cgBase = cgroupBase();
-    const cgNames = ServiceCgroup.names(dir);
+    // why: tsvscan hands us /proc/self/fd/N (renames follow the fd); the name must come from the
+    // directory's real path, which a successor supervisor of the same directory sees too.
+    const cgNames = ServiceCgroup.names(realPath(dir));
     if ('dir' in cgBase) await takeOverCgroups(dir, [join(cgBase.dir, cgNames.main), join(cgBase.dir, cgNames.log)], (line) => this.warn(line));
 
     const nofile = startNofile();
@@ -286,6 +288,15 @@ export class Supervisor {
     this.mainDir?.close();
     this.logDir?.close();
     this.closeLogPipe();
+  }
+}
+
+/** The real path of dir (dir itself when it cannot be resolved). */
+function realPath(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
   }
 }
 

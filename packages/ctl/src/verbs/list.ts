@@ -6,6 +6,7 @@ import { EXIT, type ExtraProcess, fatalFrom, SERVICE } from '@tsv/core';
 import { collectStatus, type ProcStatus, type ServiceStatus } from '../status.js';
 import { monoNowMs, readExtraFile } from '../tsv-extra.js';
 import { membersOf, scanProcs, usageOf, type ProcEntry, type Usage } from './proc-usage.js';
+import { usageOfExtra } from '../usage.js';
 
 /** How the last run ended, as tsv.json records it. */
 export interface LastExitRow {
@@ -61,8 +62,12 @@ export interface ListRow {
   /** readiness: null when unknown (runsv) or the service has no notification-fd */
   ready: boolean | null;
   backoff: BackoffRow | null;
-  /** CPU and memory of the service's processes while it runs */
+  /** CPU and memory of the service's processes while it runs (in cgroup mode: of its cgroup) */
   usage: Usage | null;
+  /** how tsv tracks the service's processes: cgroup, session; null for runsv */
+  mode: 'cgroup' | 'session' | null;
+  /** the service's cgroup: OOM kills (null without the memory controller), memory peak */
+  cgroup: { path: string; oomKills: number | null; memoryPeakBytes: number | null } | null;
   log: LogRow | null;
 }
 
@@ -114,7 +119,7 @@ function logRow(log: ServiceStatus['log']): LogRow | null {
 /** One row from a service's status and the /proc scan. */
 export function rowOf(s: ServiceStatus, nowMs: number, procs: ReadonlyMap<number, ProcEntry>): ListRow {
   const m: ProcStatus = s.main;
-  const base: ListRow = { name: s.name, dir: s.dir, problem: null, state: null, want: null, pid: null, seconds: null, normallyUp: null, paused: null, supervisor: null, restarts: null, lastExit: null, ready: null, backoff: null, usage: null, log: logRow(s.log) };
+  const base: ListRow = { name: s.name, dir: s.dir, problem: null, state: null, want: null, pid: null, seconds: null, normallyUp: null, paused: null, supervisor: null, restarts: null, lastExit: null, ready: null, backoff: null, usage: null, mode: null, cgroup: null, log: logRow(s.log) };
   if (m.problem !== undefined) return { ...base, problem: m.problem.message };
   const snap = m.snap;
   if (snap === undefined) return base;
@@ -137,8 +142,22 @@ export function rowOf(s: ServiceStatus, nowMs: number, procs: ReadonlyMap<number
     lastExit: x?.lastExit != null ? { code: x.lastExit.code, signal: x.lastExit.signal, at: x.lastExit.at, reason: reasonOf(x.lastExit) } : null,
     ready: x !== undefined && x.state === 'run' ? x.ready : null,
     backoff: x !== undefined ? backoffOf(x, nowMs) : null,
-    usage: running ? usageOf(membersOf(r.pid, procs), procs) : null,
+    ...usageRow(x, running ? r.pid : 0, procs),
   };
+}
+
+/** The usage columns: the cgroup's accounting in cgroup mode, else /proc over the members. */
+function usageRow(x: ExtraProcess | undefined, pid: number, procs: ReadonlyMap<number, ProcEntry>): Pick<ListRow, 'usage' | 'mode' | 'cgroup'> {
+  const mode = x === undefined ? null : (x.mode ?? 'session');
+  const c = x?.mode === 'cgroup' ? usageOfExtra(x) : null;
+  if (c !== null && c.processes > 0) {
+    return {
+      mode,
+      usage: { processes: c.processes, cpuSeconds: c.cpuSeconds ?? 0, rssBytes: c.memoryBytes ?? 0, pssBytes: undefined },
+      cgroup: { path: c.cgroup ?? '', oomKills: c.oomKills, memoryPeakBytes: c.memoryPeakBytes },
+    };
+  }
+  return { mode, usage: pid !== 0 ? usageOf(membersOf(pid, procs), procs) : null, cgroup: null };
 }
 
 /** Every service of scanDir as a row. */
