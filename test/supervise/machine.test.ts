@@ -504,7 +504,7 @@ t.test('cgroup mode: no restart into a cgroup whose leftovers are being stopped;
   n.ev({ type: 'spawned', what: 'run', pid: 90, pgid: 90, cgroup: true });
   n.ctl('d');
   n.t += 2000;
-  t.same(kinds(n.ev({ type: 'exited', code: 0, signal: null, signum: 0 })), ['cancelTimer', 'cleanCgroup', 'write'], 'no timeout-kill: no cgroup.kill timer (runsv never SIGKILLs)');
+  t.same(kinds(n.ev({ type: 'exited', code: 0, signal: null, signum: 0 })), ['cancelTimer', 'cleanCgroup', 'timer:cgroupKill:2000', 'write'], 'no timeout-kill: leftovers get the 2 s grace, then cgroup.kill');
 });
 
 t.test('the in-process logger: signals become calls of its methods', async (t) => {

@@ -158,6 +158,10 @@ export type Effect =
   /** rmdir the (empty) cgroup: the process is down and not wanted up */
   | { type: 'removeCgroup' };
 
+/** ms a stopped run's leftovers in its cgroup get after the down-signal when the service has
+ * no timeout-kill, before cgroup.kill. */
+export const CGROUP_GRACE_MS = 2000;
+
 /** The result of one step. */
 export interface StepResult {
   state: MachineState;
@@ -617,7 +621,11 @@ class Step {
     const s = this.s;
     s.cgroupLeft = true;
     this.fx.push({ type: 'cleanCgroup', signal: s.settings.downSignal });
-    if (s.settings.timeoutKillMs > 0) this.fx.push({ type: 'setTimer', name: 'cgroupKill', ms: s.settings.timeoutKillMs });
+    // why: leftovers are no part of runit's contract (runsv never SIGKILLs run; its strays it
+    // never saw): without timeout-kill they get CGROUP_GRACE_MS, so that no process ignoring
+    // the down-signal can hold back the next start or the supervisor's exit for ever.
+    const ms = s.settings.timeoutKillMs > 0 ? s.settings.timeoutKillMs : CGROUP_GRACE_MS;
+    this.fx.push({ type: 'setTimer', name: 'cgroupKill', ms });
   }
 
   /** The cgroup has no live member: a deferred start happens, the exit goes on, and a cgroup
