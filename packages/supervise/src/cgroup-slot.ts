@@ -140,7 +140,8 @@ export class ServiceCgroup {
     } catch {
       return;
     }
-    const controllers = 'dir' in this.b ? enabledControllers(this.b.dir) : new Set<string>();
+    // why: read only when some limit file is there: a respawn without limits costs no more read.
+    let controllers: Set<string> | undefined;
     for (const l of CGROUP_LIMITS) {
       if (!present.has(l.file)) {
         if (this.applied.delete(l.file)) tryWrite(path, l.cgroupFile, l.file === SERVICE.cpuWeight ? '100' : 'max');
@@ -153,6 +154,7 @@ export class ServiceCgroup {
         this.warnOnce(l.file, `unable to read ${l.file}: ${errstr(err)}`);
         continue;
       }
+      controllers ??= 'dir' in this.b ? enabledControllers(this.b.dir) : new Set<string>();
       if (!controllers.has(l.controller)) {
         this.warnOnce(l.file, `${l.file} not applied: the ${l.controller} controller is not enabled for ${'dir' in this.b ? this.b.dir : 'the cgroup'} (cgroup.subtree_control)`);
         continue;

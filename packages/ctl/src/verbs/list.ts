@@ -7,6 +7,7 @@ import { collectStatus, type ProcStatus, type ServiceStatus } from '../status.js
 import { monoNowMs, readExtraFile } from '../tsv-extra.js';
 import { membersOf, scanProcs, usageOf, type ProcEntry, type Usage } from './proc-usage.js';
 import { usageOfExtra } from '../usage.js';
+import { cgroupPids } from '@tsv/os';
 
 /** How the last run ended, as tsv.json records it. */
 export interface LastExitRow {
@@ -153,7 +154,12 @@ function usageRow(x: ExtraProcess | undefined, pid: number, procs: ReadonlyMap<n
   if (c !== null && c.processes > 0) {
     return {
       mode,
-      usage: { processes: c.processes, cpuSeconds: c.cpuSeconds ?? 0, rssBytes: c.memoryBytes ?? 0, pssBytes: undefined },
+      // why: RSS and PSS per process as for session mode (the MEM column), over the cgroup's pids;
+      // CPU from cpu.stat (exited members included), memory.current when the controller is there.
+      usage: (() => {
+        const u = usageOf(cgroupPids(c.cgroup ?? ''), procs);
+        return { ...u, cpuSeconds: c.cpuSeconds ?? u.cpuSeconds, rssBytes: c.memorySource === 'cgroup' && c.memoryBytes !== null ? c.memoryBytes : u.rssBytes };
+      })(),
       cgroup: { path: c.cgroup ?? '', oomKills: c.oomKills, memoryPeakBytes: c.memoryPeakBytes },
     };
   }
