@@ -17,7 +17,7 @@ const CHILDREN = 99;
 
 /** run scripts: polite (kills its children on TERM) and stray (setsid'd children ignore TERM). */
 const RUNS = {
-  polite: `#!/bin/sh\npids=''\ni=0\nwhile [ $i -lt ${CHILDREN} ]; do sleep 100000 & pids="$pids $!"; i=$((i+1)); done\necho $$ $pids > pids.new && mv pids.new pids\ntrap 'kill $pids; exit 0' TERM\nwait\n`,
+  polite: `#!/bin/sh\npids=''\ni=0\nwhile [ $i -lt ${CHILDREN} ]; do sleep 100000 & pids="$pids $!"; i=$((i+1)); done\ntrap 'kill $pids; exit 0' TERM\necho $$ $pids > pids.new && mv pids.new pids\nwait\n`,
   stray: `#!/bin/sh\ni=0\nwhile [ $i -lt ${CHILDREN} ]; do setsid sh -c 'trap "" TERM; exec sleep 100001' & i=$((i+1)); done\nwhile [ $(pgrep -c -f '^sleep 100001') -lt ${CHILDREN} ]; do sleep 0.05; done\n{ pgrep -f '^sleep 100001' | tr '\\n' ' '; echo $$; } > pids.new; mv pids.new pids\nexec sleep 100000\n`,
 };
 
