@@ -59,7 +59,8 @@ export function ownCgroupDir(mountinfo?: string, procCgroup?: string): string | 
   // namespace; otherwise our path is below the mount's root, which the mount point stands for.
   let rel = own;
   if (m.root !== '/' && (rel === m.root || rel.startsWith(`${m.root}/`))) rel = rel.slice(m.root.length);
-  return join(m.mount, rel);
+  // why: join keeps the trailing slash of `/`; the directory is named without it.
+  return join(m.mount, rel).replace(/(.)\/+$/, '$1');
 }
 
 /** The cgroup name of a supervised directory: readable, unique per absolute path, a valid name. */
