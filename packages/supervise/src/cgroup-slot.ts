@@ -49,6 +49,16 @@ export function cgroupBase(env: NodeJS.ProcessEnv = process.env): CgroupBase | {
   return base;
 }
 
+let baseWarned = false;
+
+/** Why there are no cgroups, the first time it is asked in this process (tsvscan's supervisors
+ * share one subtree: one line, not one per service), else null. Nothing for TSV_CGROUP=off. */
+export function cgroupBaseWarning(b: CgroupBase | { error: string }): string | null {
+  if (!('error' in b) || baseWarned || b.error === `${CGROUP.envMode}=off`) return null;
+  baseWarned = true;
+  return `no cgroups: ${b.error}; running in session mode`;
+}
+
 /** Find cgroup2 and our cgroup, make the subtree and `outside`, enable what controllers we can. */
 function makeBase(env: NodeJS.ProcessEnv): CgroupBase | { error: string } {
   if (env[CGROUP.envMode] === 'off') return { error: `${CGROUP.envMode}=off` };

@@ -12,7 +12,7 @@ import { SuperviseDir } from './supervise-dir.js';
 import { Slot, type LoggerHandle } from './slot.js';
 import { inProcessLoggerFactory } from './in-process-log.js';
 import { takeOverOrphans } from './takeover.js';
-import { cgroupBase, ServiceCgroup } from './cgroup-slot.js';
+import { cgroupBase, cgroupBaseWarning, ServiceCgroup } from './cgroup-slot.js';
 import { takeOverCgroups } from './cgroup-takeover.js';
 import { lifeStep, type LifeEffect, type LifeEvent, type LifeState } from './life-table.js';
 
@@ -194,6 +194,8 @@ export class Supervisor {
     // supervisor's subtree below its own cgroup, named after the directory so that a successor
     // finds what a dead supervisor left there and empties it before starting anything.
     const cgBase = cgroupBase();
+    const noCgroups = cgroupBaseWarning(cgBase);
+    if (noCgroups !== null) this.warn(noCgroups);
     // why: tsvscan hands us /proc/self/fd/N (renames follow the fd); the name must come from the
     // directory's real path, which a successor supervisor of the same directory sees too.
     const cgNames = ServiceCgroup.names(realPath(dir));
