@@ -72,9 +72,9 @@ t.test('list of a tsvscan directory: state, pid, restarts, last exit, readiness,
   t.equal(r.code, 0);
   t.notMatch(r.stdout, /\x1b\[/, 'no colour when stdout is no terminal');
   const lines = r.stdout.trimEnd().split('\n');
-  t.match(lines[0], /^SERVICE\s+STATE\s+PID\s+TIME\s+RESTARTS\s+LAST EXIT\s+READY\s+CPU\s+MEM\s+LOG\s+NOTE$/);
-  t.match(lines[1], /^flaky\s+down\s+-\s+\d+s\s+\d+\s+exited 3\s+-\s+-\s+-\s+run \(in-process\)\s+backoff \d+s \(\d+ failures?\)$/);
-  t.match(lines[3], /^ready\s+run\s+\d+\s+\d+s\s+0\s+-\s+ready\s+\d+\.\d\ds\s+\d+(\.\d)?[KMG]\s+run \(in-process\)$/);
+  t.match(lines[0], /^SERVICE\s+STATE\s+PID\s+TIME\s+RESTARTS\s+LAST EXIT\s+READY\s+CPU\s+MEM\s+MODE\s+LOG\s+NOTE$/);
+  t.match(lines[1], /^flaky\s+down\s+-\s+\d+s\s+\d+\s+exited 3\s+-\s+-\s+-\s+(cgroup|session)\s+run \(in-process\)\s+backoff \d+s \(\d+ failures?\)$/);
+  t.match(lines[3], /^ready\s+run\s+\d+\s+\d+s\s+0\s+-\s+ready\s+\d+\.\d\ds\s+\d+(\.\d)?[KMG]\s+(cgroup|session)\s+run \(in-process\)$/);
 
   // the default directory: $SVDIR, else ~/service (tsvscan's rule)
   const viaSvdir = await tsvctl(['list', '--json'], { env: ctlEnv({ SVDIR: dir }) });
@@ -112,7 +112,7 @@ t.test('list of a directory nobody supervises', async (t) => {
   const rows = await listJson(dir);
   t.match(rows, [{ name: 'a', problem: 'unable to open supervise/ok: file does not exist', state: null, pid: null }]);
   const r = await tsvctl(['list', dir]);
-  t.match(r.stdout, /\na\s+unsupervised\s+-\s+-\s+-\s+-\s+-\s+-\s+-\s+-\s+unable to open supervise\/ok: file does not exist\n$/);
+  t.match(r.stdout, /\na\s+unsupervised\s+-\s+-\s+-\s+-\s+-\s+-\s+-\s+-\s+-\s+unable to open supervise\/ok: file does not exist\n$/);
   if (onPath('script')) {
     // on a terminal (script(1) gives tsvctl a pty): colours, unless NO_COLOR
     const tty = await run('script', ['-qec', `${bin('tsvctl')} list ${dir}`, '/dev/null'], { env: ctlEnv() });

@@ -92,6 +92,7 @@ const EVENTS: { [K in EventType]: Extract<MachineEvent, { type: K }> } = {
   groupGone: { type: 'groupGone', pgid: 77 },
   exitLog: { type: 'exitLog' },
   change: { type: 'change' },
+  cgroupEmpty: { type: 'cgroupEmpty' },
 };
 
 /** The whole table written out: for each state and event, 'ignore', or the state it leads to
@@ -99,35 +100,35 @@ const EVENTS: { [K in EventType]: Extract<MachineEvent, { type: K }> } = {
 const SPEC: Record<State, Record<EventType, 'ignore' | [State, string]>> = {
   down: {
     boot: ['down', ''], control: ['down', 'write'], settings: 'ignore', spawned: 'ignore', spawnFailed: 'ignore', exited: 'ignore',
-    timer: ['down', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['down', ''], exitLog: ['down', 'write exitReady'], change: 'ignore',
+    timer: ['down', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['down', ''], exitLog: ['down', 'write exitReady'], change: 'ignore', cgroupEmpty: ['down', ''],
   },
   backoff: {
     boot: 'ignore', control: ['down', 'cancelTimer write'], settings: 'ignore', spawned: 'ignore', spawnFailed: 'ignore', exited: 'ignore',
-    timer: ['starting', 'write readSettings'], ready: 'ignore', hookDone: 'ignore', groupGone: ['backoff', ''], exitLog: ['down', 'cancelTimer write exitReady'], change: 'ignore',
+    timer: ['starting', 'write readSettings'], ready: 'ignore', hookDone: 'ignore', groupGone: ['backoff', ''], exitLog: ['down', 'cancelTimer write exitReady'], change: 'ignore', cgroupEmpty: ['backoff', ''],
   },
   starting: {
     boot: 'ignore', control: ['starting', ''], settings: ['hook', 'hook:u'], spawned: 'ignore', spawnFailed: 'ignore', exited: 'ignore',
-    timer: ['starting', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['starting', ''], exitLog: ['starting', 'write'], change: 'ignore',
+    timer: ['starting', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['starting', ''], exitLog: ['starting', 'write'], change: 'ignore', cgroupEmpty: ['starting', ''],
   },
   hook: {
     boot: 'ignore', control: ['hook', ''], settings: 'ignore', spawned: ['hook', 'write'], spawnFailed: ['hook', 'warn write timer:restart:1000'], exited: ['hook', ''],
-    timer: ['hook', ''], ready: ['hook', ''], hookDone: ['spawning', 'spawn:run'], groupGone: ['hook', ''], exitLog: ['hook', 'write exitReady'], change: 'ignore',
+    timer: ['hook', ''], ready: ['hook', ''], hookDone: ['spawning', 'spawn:run'], groupGone: ['hook', ''], exitLog: ['hook', 'write exitReady'], change: 'ignore', cgroupEmpty: ['hook', ''],
   },
   spawning: {
     boot: 'ignore', control: ['spawning', ''], settings: 'ignore', spawned: ['run', 'write'], spawnFailed: ['backoff', 'warn write timer:restart:1000'], exited: 'ignore',
-    timer: ['spawning', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['spawning', ''], exitLog: ['spawning', 'write'], change: 'ignore',
+    timer: ['spawning', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['spawning', ''], exitLog: ['spawning', 'write'], change: 'ignore', cgroupEmpty: ['spawning', ''],
   },
   run: {
     boot: 'ignore', control: ['hook', 'write hook:t'], settings: 'ignore', spawned: 'ignore', spawnFailed: 'ignore', exited: ['spawning', 'cancelTimer write spawn:finish'],
-    timer: ['run', ''], ready: ['run', ''], hookDone: 'ignore', groupGone: ['run', ''], exitLog: ['run', 'write'], change: ['run', ''],
+    timer: ['run', ''], ready: ['run', ''], hookDone: 'ignore', groupGone: ['run', ''], exitLog: ['run', 'write'], change: ['run', ''], cgroupEmpty: ['run', ''],
   },
   finish: {
     boot: 'ignore', control: ['finish', 'write'], settings: 'ignore', spawned: 'ignore', spawnFailed: 'ignore', exited: ['backoff', 'cancelTimer write timer:restart:1000'],
-    timer: ['finish', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['finish', ''], exitLog: ['finish', 'write'], change: 'ignore',
+    timer: ['finish', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['finish', ''], exitLog: ['finish', 'write'], change: 'ignore', cgroupEmpty: ['finish', ''],
   },
   changeWait: {
     boot: 'ignore', control: ['down', 'write'], settings: 'ignore', spawned: 'ignore', spawnFailed: 'ignore', exited: 'ignore',
-    timer: ['changeWait', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['changeWait', ''], exitLog: 'ignore', change: ['starting', 'write readSettings'],
+    timer: ['changeWait', ''], ready: 'ignore', hookDone: 'ignore', groupGone: ['changeWait', ''], exitLog: 'ignore', change: ['starting', 'write readSettings'], cgroupEmpty: ['changeWait', ''],
   },
 };
 
@@ -155,12 +156,13 @@ t.test('every cell of the table: all states x all event types', async (t) => {
 
 t.test('every timer in every state: none throws; the kill timers act only on their process', async (t) => {
   for (const state of STATES) {
-    for (const name of ['restart', 'kill', 'finish', 'groupKill'] as const) {
+    for (const name of ['restart', 'kill', 'finish', 'groupKill', 'cgroupKill'] as const) {
       const r = step(inState(state), { type: 'timer', name }, { wall: 1_700_000_000_000, mono: 1000 });
       const k = kinds(r.effects).join(' ');
       if (name === 'kill') t.equal(k, state === 'run' ? 'signal:SIGKILL signalGroup' : '', `kill in ${state}`);
       else if (name === 'finish') t.equal(k, state === 'finish' ? 'warn signal:SIGKILL' : '', `finish in ${state}`);
       else if (name === 'groupKill') t.equal(k, '', `groupKill in ${state}: no group left`);
+      else if (name === 'cgroupKill') t.equal(k, '', `cgroupKill in ${state}: nothing left in the cgroup`);
       else t.equal(k, state === 'backoff' ? 'write readSettings' : '', `restart in ${state}`);
     }
   }
@@ -445,6 +447,76 @@ t.test('a left process group: SIGKILL on the machine timer; x waits for it befor
   two.t = 3500;
   two.ev({ type: 'timer', name: 'groupKill' });
   t.same(kinds(two.fx), ['signalGroup', 'timer:groupKill:300'], 'each group gets its own full timeout');
+});
+
+t.test('every cell of the cgroupEmpty column with leftovers waiting in the cgroup', async (t) => {
+  // The same states as the table walk, in cgroup mode with a stopped run's leftovers waited for.
+  const SPEC_LEFT: Record<State, [State, string]> = {
+    down: ['down', 'cancelTimer removeCgroup'],
+    backoff: ['backoff', 'cancelTimer'],
+    starting: ['starting', 'cancelTimer'],
+    hook: ['hook', 'cancelTimer'],
+    spawning: ['spawning', 'cancelTimer'],
+    run: ['run', 'cancelTimer'],
+    finish: ['finish', 'cancelTimer'],
+    changeWait: ['changeWait', 'cancelTimer'],
+  };
+  for (const state of STATES) {
+    const before: MachineState = { ...inState(state), cgroup: true, cgroupLeft: true };
+    const r = step(before, { type: 'cgroupEmpty' }, { wall: 1_700_000_000_000, mono: 1000 });
+    t.same([stateOf(r.state), kinds(r.effects).join(' ')], SPEC_LEFT[state], `${state} x cgroupEmpty (leftovers)`);
+    t.equal(r.state.cgroupLeft, false, `${state}: nothing waited for any more`);
+  }
+});
+
+t.test('cgroup mode: a stop ends the whole cgroup (down-signal, timeout-kill, cgroup.kill), then removes it', async (t) => {
+  const cfg = { ...DEFAULT_SETTINGS, timeoutKillMs: 500 };
+  const d = new Drive(false, true, cfg);
+  d.ev({ type: 'boot' });
+  d.ev({ type: 'spawned', what: 'run', pid: 60, pgid: 60, cgroup: true });
+  t.equal(d.s.cgroup, true, 'run is in its cgroup');
+  t.same(kinds(d.ctl('d')), ['write', 'signal:SIGTERM', 'write', 'timer:kill:500', 'signal:SIGCONT']);
+  t.same(kinds(d.ev({ type: 'timer', name: 'kill' })), ['signal:SIGKILL', 'killCgroup'], 'timeout-kill: SIGKILL to run and cgroup.kill, not the group');
+  d.t += 2000;
+  const fx = d.ev({ type: 'exited', code: null, signal: 'SIGKILL', signum: 9 });
+  t.same(kinds(fx), ['cancelTimer', 'cleanCgroup', 'timer:cgroupKill:500', 'write'], 'leftovers: down-signal to the cgroup, cgroup.kill later; no cleanGroup');
+  t.same(fx[1], { type: 'cleanCgroup', signal: 'SIGTERM' });
+  t.same(kinds(d.ev({ type: 'timer', name: 'cgroupKill' })), ['killCgroup'], 'cgroup.kill when the leftovers outlive timeout-kill');
+  t.same(kinds(d.ev({ type: 'cgroupEmpty' })), ['cancelTimer', 'removeCgroup'], 'empty and not wanted up: rmdir');
+  t.equal(d.s.cgroup, false);
+  t.same(kinds(d.ev({ type: 'cgroupEmpty' })), [], 'once');
+});
+
+t.test('cgroup mode: no restart into a cgroup whose leftovers are being stopped; x waits for it', async (t) => {
+  const cfg = { ...DEFAULT_SETTINGS, timeoutKillMs: 500 };
+  const d = new Drive(false, true, cfg);
+  d.ev({ type: 'boot' });
+  d.ev({ type: 'spawned', what: 'run', pid: 70, pgid: 70, cgroup: true });
+  d.ctl('t');
+  d.t += 2000;
+  const fx = d.ev({ type: 'exited', code: 0, signal: null, signum: 0 });
+  t.notOk(fx.some((f) => f.type === 'readSettings' || f.type === 'spawn'), 'the restart waits');
+  t.equal(d.s.startWhenEmpty, true);
+  t.same(kinds(d.ev({ type: 'cgroupEmpty' })), ['cancelTimer', 'readSettings', 'spawn:run'], 'empty: the new run starts');
+  d.ev({ type: 'spawned', what: 'run', pid: 71, pgid: 71, cgroup: true });
+  d.ctl('x');
+  d.t += 2000;
+  t.notOk(kinds(d.ev({ type: 'exited', code: 0, signal: null, signum: 0 })).includes('exitReady'), 'x: no exitReady while the cgroup has members');
+  t.same(kinds(d.ev({ type: 'cgroupEmpty' })), ['cancelTimer', 'removeCgroup', 'exitReady'], 'removed, then the exit goes on');
+
+  const c = new Drive(false, true, cfg);
+  c.ev({ type: 'boot' });
+  c.ev({ type: 'spawned', what: 'run', pid: 80, pgid: 80, cgroup: true });
+  c.t += 2000;
+  t.same(kinds(c.ev({ type: 'exited', code: 1, signal: null, signum: 0 })), ['cancelTimer', 'write', 'readSettings', 'spawn:run'], 'a crash: runit restarts at once, leftovers stay (no stop was asked)');
+  t.same(kinds(c.ev({ type: 'cgroupEmpty' })), [], 'an empty cgroup while wanted up: kept');
+
+  const n = new Drive(false, true, DEFAULT_SETTINGS);
+  n.ev({ type: 'boot' });
+  n.ev({ type: 'spawned', what: 'run', pid: 90, pgid: 90, cgroup: true });
+  n.ctl('d');
+  n.t += 2000;
+  t.same(kinds(n.ev({ type: 'exited', code: 0, signal: null, signum: 0 })), ['cancelTimer', 'cleanCgroup', 'timer:cgroupKill:2000', 'write'], 'no timeout-kill: leftovers get the 2 s grace, then cgroup.kill');
 });
 
 t.test('the in-process logger: signals become calls of its methods', async (t) => {

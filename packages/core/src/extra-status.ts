@@ -53,6 +53,11 @@ export interface ExtraProcess {
   backoff: BackoffState;
   /** true when the process runs inside the supervisor (an in-process logger) */
   inProcess?: boolean;
+  /** cgroup: run and all its descendants are in a cgroup v2 of their own (`cgroup`); session:
+   * no cgroup could be made, leftovers are tracked by session and process group */
+  mode?: 'cgroup' | 'session';
+  /** the directory of the process's cgroup (cgroup mode) */
+  cgroup?: string;
 }
 
 /** The whole of supervise/tsv.json. */

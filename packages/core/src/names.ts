@@ -36,6 +36,24 @@ export const SERVICE = {
   notify: 'notify',
   /** paths and globs whose change restarts the service (watch mode, docs/watch-mode.md) */
   watch: 'watch',
+  /** cgroup v2 limits (docs/servicedir.md): written to the service's cgroup before each start */
+  memoryMax: 'memory-max',
+  pidsMax: 'pids-max',
+  cpuWeight: 'cpu-weight',
+} as const;
+
+/** cgroup v2 names (docs/servicedir.md, "cgroups"). */
+export const CGROUP = {
+  /** the supervisor's subtree, below its own cgroup: one cgroup per supervised process in it */
+  subtree: 'tsv',
+  /** in the subtree: where a process meant to outlive its service moves itself */
+  outside: 'outside',
+  /** suffix of a logger's cgroup (beside its service's) */
+  logSuffix: '.log',
+  /** environment: `off` makes the supervisor use no cgroups (session mode) */
+  envMode: 'TSV_CGROUP',
+  /** environment given to run: the cgroup.procs file of `outside` (write a pid to it to leave) */
+  envOutside: 'TSV_CGROUP_OUTSIDE',
 } as const;
 
 /** Files inside supervise/. */

@@ -27,6 +27,10 @@ export interface StatusView {
   restartAt: { wall: number; delayMs: number } | null;
   givenUp: boolean;
   inProcess: boolean;
+  /** how the process's leftovers are tracked: its own cgroup, or its session and group */
+  mode?: 'cgroup' | 'session';
+  /** the cgroup's directory in cgroup mode */
+  cgroupPath?: string | null;
 }
 
 /** The four files' contents. */
@@ -60,6 +64,8 @@ export function projectStatus(v: StatusView, supervisor: ExtraStatus['supervisor
     backoff: { failures: v.failures, delayMs: v.restartAt?.delayMs ?? 0, nextStartAt: v.restartAt?.wall ?? null, givenUp: v.givenUp },
   };
   if (v.inProcess) service.inProcess = true;
+  if (v.mode !== undefined) service.mode = v.mode;
+  if (v.mode === 'cgroup' && typeof v.cgroupPath === 'string') service.cgroup = v.cgroupPath;
   const extra: ExtraStatus = { v: 1, supervisor, service, status: status.toString('hex') };
   return { status, stat, pid: v.pid === 0 ? '' : `${v.pid}\n`, extra: encodeExtraStatus(extra) };
 }

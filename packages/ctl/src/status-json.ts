@@ -1,6 +1,7 @@
 // `tsvctl status --json`: one object per service, runit's fields plus tsv.json's extras.
 import { formatTai64n, monoAgeSeconds } from '@tsv/core';
 import type { Now, ProcStatus, ServiceStatus } from './status.js';
+import { usageOfExtra, type UsageJson } from './usage.js';
 
 /** One process in JSON (the service, or its logger). */
 export interface ProcJson {
@@ -37,6 +38,10 @@ export interface ExtraJson {
   pgid: number;
   supervisorPid: number;
   program: string;
+  /** cgroup or session (tsv.json's mode; session for a tsv older than cgroups) */
+  mode: 'cgroup' | 'session' | null;
+  /** CPU, memory, processes and OOM kills, measured now */
+  usage: UsageJson | null;
 }
 
 /** The JSON of one process. */
@@ -87,6 +92,8 @@ export function procJson(p: ProcStatus, now: Now): ProcJson {
             pgid: x.pgid,
             supervisorPid: f.supervisor.pid,
             program: f.supervisor.program,
+            mode: x.mode ?? (x.inProcess === true ? null : 'session'),
+            usage: usageOfExtra(x),
           }
         : null,
   };

@@ -2,6 +2,7 @@
 // colours unless NO_COLOR. Problems still count towards the exit code as sv's lines would.
 import { paint, stateColour } from './colour.js';
 import type { ProcStatus, ServiceStatus } from './status.js';
+import { usageOfExtra, usageText } from './usage.js';
 
 /** A cell: its text and colour. */
 interface Cell {
@@ -19,8 +20,14 @@ function procCells(p: ProcStatus): Cell[] {
     { text: v.state, colour: stateColour(v.state, wantUp) },
     { text: v.state !== 'down' ? String(v.pid) : '-' },
     { text: `${v.seconds}s` },
-    { text: [...v.flags, ...v.extras].join(', ') },
+    { text: [...v.flags, ...v.extras, ...usageCell(p)].join(', ') },
   ];
+}
+
+/** The mode and usage of a tsv-supervised process, for the INFO column. */
+function usageCell(p: ProcStatus): string[] {
+  const u = p.snap?.extraFile !== undefined ? usageOfExtra(p.snap.extra) : null;
+  return u === null ? [] : [usageText(u)];
 }
 
 /** The log column of a row. */

@@ -4,9 +4,9 @@
 // after sv's flags) and sv's report lines with the exit code they make (runit.md 3.7). One
 // module because every tsvctl command needs all three and each ESM module costs start-up time;
 // the table and JSON renderings are loaded lazily.
-import { statSync } from 'node:fs';
-import { errCode, errstr, EXIT, type ExtraProcess, monoAgeSeconds, type RunState, SERVICE, type Snapshot } from '@tsv/core';
-import { probe, writeErr, writeOut, type ExtraReader } from '@tsv/os';
+import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
+import { decodeStatus, errCode, errstr, EXIT, type ExtraProcess, type ExtraStatus, monoAgeSeconds, type RunState, SERVICE, type Snapshot, STATUS_SIZE, statusOfExtra, type StatusRecord, SUPERVISE } from '@tsv/core';
+import { cgroupOomKills, probe, writeErr, writeOut, type ExtraReader } from '@tsv/os';
 import { chdirError, servicePath } from './argv.js';
 import { instanceDir, poolNotes, readPoolFile, type PoolInfo } from './pool-file.js';
 
@@ -172,7 +172,14 @@ export function statusView(snap: Snapshot, normallyUp: boolean, now: Now, withEx
   if (r.pid === 0 && r.wantUp) flags.push('want up');
   if (r.pid !== 0 && !r.wantUp) flags.push('want down');
   if (r.pid !== 0 && r.gotTerm) flags.push('got TERM');
-  return { state: r.state, pid: r.pid, seconds, flags, extras: useExtra && snap.extra ? extrasOf(snap.extra, now) : [] };
+  const extras = useExtra && snap.extra ? extrasOf(snap.extra, now) : [];
+  // why: a service the OOM killer hit says so (memory.events, cgroup mode with the memory controller).
+  const x = snap.extra;
+  if (useExtra && x?.mode === 'cgroup' && typeof x.cgroup === 'string') {
+    const n = cgroupOomKills(x.cgroup) ?? 0;
+    if (n > 0) extras.push(`oom kills ${n}`);
+  }
+  return { state: r.state, pid: r.pid, seconds, flags, extras };
 }
 
 /** `<state>: <name>: [(pid N) ]<secs>s<, flags><, extras>` (no newline). */

@@ -40,7 +40,9 @@ export interface Peeked {
   signal: number | null;
 }
 
-/** Options of spawn: setsid (the child leads a new session and group), nofile (the soft
+/** Options of spawn: setsid (the child leads a new session and group), cgroupFd (an fd open for
+ * writing on a cgroup v2 directory's cgroup.procs: the child writes "0" to it before execve, so
+ * it and all its descendants are born in that cgroup), nofile (the soft
  * RLIMIT_NOFILE the child gets, clamped to the hard limit), shell (on ENOEXEC, a script without
  * "#!", run it with /bin/sh as execvp does), fork (use fork() rather than
  * clone(CLONE_VM|CLONE_VFORK): only for measuring). */
@@ -48,6 +50,7 @@ export interface SpawnFlags {
   setsid?: boolean;
   /** the signal number the child gets when this process dies (prctl PR_SET_PDEATHSIG) */
   pdeathsig?: number;
+  cgroupFd?: number;
   nofile?: number;
   shell?: boolean;
   fork?: boolean;

@@ -9,3 +9,4 @@ export * from './child-watcher.js';
 export * from './fifo.js';
 export * from './supervise-io.js';
 export * from './check-script.js';
+export * from './cgroup.js';

@@ -26,6 +26,8 @@ export interface SpawnChildOptions {
   setsid?: boolean;
   /** the signal number the child gets when this process dies (the kernel's parent-death signal) */
   pdeathsig?: number;
+  /** an fd open for writing on a cgroup's cgroup.procs: the child joins it before execve */
+  cgroupFd?: number;
   /** the soft RLIMIT_NOFILE the child starts with (see startNofile); Node's raised one when unset */
   nofile?: number;
   /** on ENOEXEC (a script without "#!"), run file with /bin/sh, as execvp does and so
@@ -64,6 +66,12 @@ export function spawnChild(opts: SpawnChildOptions): number {
   const env = opts.env ?? process.env;
   const envp = Array.isArray(env) ? env : envFromRecord(env as NodeJS.ProcessEnv);
   const argv = [opts.argv0 ?? opts.file, ...(opts.args ?? [])];
-  const flags = { setsid: opts.setsid === true, shell: opts.shFallback !== false, ...(opts.nofile === undefined ? {} : { nofile: opts.nofile }), ...(opts.pdeathsig === undefined ? {} : { pdeathsig: opts.pdeathsig }) };
+  const flags = {
+    setsid: opts.setsid === true,
+    shell: opts.shFallback !== false,
+    ...(opts.nofile === undefined ? {} : { nofile: opts.nofile }),
+    ...(opts.pdeathsig === undefined ? {} : { pdeathsig: opts.pdeathsig }),
+    ...(opts.cgroupFd === undefined ? {} : { cgroupFd: opts.cgroupFd }),
+  };
   return spawn(opts.file, argv, envp, opts.cwd ?? null, childFds(opts.stdio ?? [0, 1, 2]), flags);
 }

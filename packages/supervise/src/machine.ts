@@ -14,7 +14,7 @@ export type Phase = 'down' | 'run' | 'finish';
 /** What is wanted; `once` is stored as `d` in runit's status. */
 export type Want = 'up' | 'down' | 'once' | 'exit';
 /** The machine's timers (at most one of each). */
-export type TimerName = 'restart' | 'kill' | 'finish' | 'groupKill';
+export type TimerName = 'restart' | 'kill' | 'finish' | 'groupKill' | 'cgroupKill';
 
 /** The rows of the table: what the machine is doing. */
 export type State =
@@ -106,6 +106,12 @@ export interface MachineState {
   watchGroup: number;
   /** watch mode: run exited by itself; wait for a change instead of restarting */
   waitChange: boolean;
+  /** the last run was spawned inside the process's own cgroup (cgroup-slot.ts) */
+  cgroup: boolean;
+  /** a stopped run left members in the cgroup: waiting for it to be empty (cgroupEmpty) */
+  cgroupLeft: boolean;
+  /** a start was asked for while cgroupLeft: it happens once the cgroup is empty */
+  startWhenEmpty: boolean;
 }
 
 /** Inputs of the machine. */
@@ -114,7 +120,8 @@ export type MachineEvent =
   | { type: 'control'; letter: string }
   /** the answer to a readSettings effect */
   | { type: 'settings'; settings: Settings }
-  | { type: 'spawned'; what: 'run' | 'finish'; pid: number; pgid: number }
+  /** cgroup: run was spawned inside the process's cgroup */
+  | { type: 'spawned'; what: 'run' | 'finish'; pid: number; pgid: number; cgroup?: boolean }
   | { type: 'spawnFailed'; what: 'run' | 'finish'; error: string; label?: string }
   /** reason: the last line the child wrote to the supervisor's stderr, when it exited non-zero */
   | { type: 'exited'; code: number | null; signal: string | null; signum: number; reason?: string }
@@ -126,12 +133,14 @@ export type MachineEvent =
   | { type: 'groupGone'; pgid: number }
   | { type: 'exitLog' }
   /** watch mode: a burst of changes to the watched files ended (debounced by the watcher) */
-  | { type: 'change' };
+  | { type: 'change' }
+  /** the process's cgroup has no live member (cgroup.events `populated 0`, watched by the shell) */
+  | { type: 'cgroupEmpty' };
 
 /** The columns of the table. */
 export type EventType = MachineEvent['type'];
 /** Every event type, in table order. */
-export const EVENT_TYPES = ['boot', 'control', 'settings', 'spawned', 'spawnFailed', 'exited', 'timer', 'ready', 'hookDone', 'groupGone', 'exitLog', 'change'] as const satisfies readonly EventType[];
+export const EVENT_TYPES = ['boot', 'control', 'settings', 'spawned', 'spawnFailed', 'exited', 'timer', 'ready', 'hookDone', 'groupGone', 'exitLog', 'change', 'cgroupEmpty'] as const satisfies readonly EventType[];
 /** The event of one type. */
 export type EventOf<K extends EventType> = Extract<MachineEvent, { type: K }>;
 
@@ -154,7 +163,17 @@ export type Effect =
   | { type: 'closeReadiness' }
   | { type: 'exitReady' }
   /** watch mode: answer groupGone once the process group has no member left */
-  | { type: 'awaitGroupGone'; pgid: number };
+  | { type: 'awaitGroupGone'; pgid: number }
+  /** down-signal and CONT to every member of the cgroup, or answer cgroupEmpty when it has none */
+  | { type: 'cleanCgroup'; signal: NodeJS.Signals }
+  /** SIGKILL every member of the cgroup (cgroup.kill) */
+  | { type: 'killCgroup' }
+  /** rmdir the (empty) cgroup: the process is down and not wanted up */
+  | { type: 'removeCgroup' };
+
+/** ms a stopped run's leftovers in its cgroup get after the down-signal when the service has
+ * no timeout-kill, before cgroup.kill. */
+export const CGROUP_GRACE_MS = 2000;
 
 /** The result of one step. */
 export interface StepResult {
@@ -192,6 +211,9 @@ export function initialState(isLog: boolean, wantUp: boolean, now: Now): Machine
     watchRestart: false,
     watchGroup: 0,
     waitChange: false,
+    cgroup: false,
+    cgroupLeft: false,
+    startWhenEmpty: false,
   };
 }
 
@@ -224,6 +246,7 @@ const spawned: Handler<'spawned'> = (m, ev) => m.spawned(ev);
 const spawnFailed: Handler<'spawnFailed'> = (m, ev) => m.spawnFailed(ev);
 const exited: Handler<'exited'> = (m, ev) => m.exited(ev);
 const ready: Handler<'ready'> = (m) => m.ready();
+const cgroupEmpty: Handler<'cgroupEmpty'> = (m) => m.cgroupEmpty();
 
 /** actions[state][event]: every pair written down; the compiler checks that none is missing. */
 export const TABLE = {
@@ -240,6 +263,7 @@ export const TABLE = {
     groupGone,
     exitLog,
     change: IGNORE,
+    cgroupEmpty,
   },
   backoff: {
     boot: IGNORE,
@@ -256,6 +280,7 @@ export const TABLE = {
     groupGone,
     exitLog,
     change: IGNORE,
+    cgroupEmpty,
   },
   starting: {
     boot: IGNORE,
@@ -270,6 +295,7 @@ export const TABLE = {
     groupGone,
     exitLog,
     change: IGNORE,
+    cgroupEmpty,
   },
   hook: {
     boot: IGNORE,
@@ -286,6 +312,7 @@ export const TABLE = {
     groupGone,
     exitLog,
     change: IGNORE,
+    cgroupEmpty,
   },
   spawning: {
     boot: IGNORE,
@@ -300,6 +327,7 @@ export const TABLE = {
     groupGone,
     exitLog,
     change: IGNORE,
+    cgroupEmpty,
   },
   run: {
     boot: IGNORE,
@@ -315,6 +343,7 @@ export const TABLE = {
     exitLog,
     // watch mode: stop run, start again once its process group is gone (docs/watch-mode.md)
     change: (m) => m.changeRestart(),
+    cgroupEmpty,
   },
   finish: {
     boot: IGNORE,
@@ -329,6 +358,7 @@ export const TABLE = {
     groupGone,
     exitLog,
     change: IGNORE,
+    cgroupEmpty,
   },
   changeWait: {
     boot: IGNORE,
@@ -345,6 +375,7 @@ export const TABLE = {
     groupGone,
     exitLog: IGNORE,
     change: (m) => m.changeStart(),
+    cgroupEmpty,
   },
 } satisfies Record<State, Row>;
 
@@ -556,6 +587,12 @@ class Step {
 
   /** Start run: read the settings first (they say which hooks exist), then control/u. */
   private startRun(): void {
+    // why: a new run would join the cgroup that the last run's leftovers still hold, and be
+    // killed with them: it starts once the cgroup is empty.
+    if (this.s.cgroupLeft) {
+      this.s.startWhenEmpty = true;
+      return;
+    }
     this.s.awaitingSettings = true;
     this.fx.push({ type: 'readSettings' });
   }
@@ -576,6 +613,7 @@ class Step {
     s.paused = false;
     s.gotTerm = false;
     if (ev.what === 'run') {
+      s.cgroup = ev.cgroup === true;
       s.phase = 'run';
       s.starts += 1;
       s.since = this.now;
@@ -630,7 +668,11 @@ class Step {
         s.ready = false;
         s.readyMono = null;
       }
-      if (pgid !== 0 && (s.stopSent || s.want !== 'up')) this.leaveGroup(pgid);
+      // why: in a cgroup every leftover of the run is known, whatever its group or session.
+      if (s.stopSent || s.want !== 'up') {
+        if (s.cgroup) this.leaveCgroup();
+        else if (pgid !== 0) this.leaveGroup(pgid);
+      }
       if (pgid !== 0 && s.watchRestart) {
         // why: the new run must not meet the old one's leftovers (a port still bound).
         s.watchGroup = pgid;
@@ -659,6 +701,42 @@ class Step {
     const first = s.groups.length === 0;
     s.groups.push({ pgid, killAtMono: this.now.mono + ms });
     if (first) this.fx.push({ type: 'setTimer', name: 'groupKill', ms });
+  }
+
+  /** Stop what a stopped run left in its cgroup: down-signal and CONT now (by the shell, to
+   * every member, or cgroupEmpty at once when there is none), cgroup.kill after timeout-kill
+   * on the cgroupKill timer. Nothing starts in the cgroup until it is empty. */
+  private leaveCgroup(): void {
+    const s = this.s;
+    s.cgroupLeft = true;
+    this.fx.push({ type: 'cleanCgroup', signal: s.settings.downSignal });
+    // why: leftovers are no part of runit's contract (runsv never SIGKILLs run; its strays it
+    // never saw): without timeout-kill they get CGROUP_GRACE_MS, so that no process ignoring
+    // the down-signal can hold back the next start or the supervisor's exit for ever.
+    const ms = s.settings.timeoutKillMs > 0 ? s.settings.timeoutKillMs : CGROUP_GRACE_MS;
+    this.fx.push({ type: 'setTimer', name: 'cgroupKill', ms });
+  }
+
+  /** The cgroup has no live member: a deferred start happens, the exit goes on, and a cgroup
+   * no longer wanted is removed. */
+  cgroupEmpty(): void {
+    const s = this.s;
+    if (s.cgroupLeft) {
+      s.cgroupLeft = false;
+      this.fx.push({ type: 'cancelTimer', name: 'cgroupKill' });
+    }
+    if (s.startWhenEmpty) {
+      s.startWhenEmpty = false;
+      if ((s.want === 'up' || s.want === 'once') && s.pid === 0 && s.phase === 'down' && s.restartAt === null && s.spawning === null) {
+        this.startRun();
+        return;
+      }
+    }
+    if (s.cgroup && s.want !== 'up' && s.pid === 0 && s.phase === 'down' && s.spawning === null && !s.awaitingSettings) {
+      s.cgroup = false;
+      this.fx.push({ type: 'removeCgroup' });
+    }
+    this.maybeExitReady();
   }
 
   /** The shell found a left group empty: nothing to kill. */
@@ -746,7 +824,7 @@ class Step {
    * (once), which lets the logger drain and exits (runit.md 2.2 step 7). */
   private maybeExitReady(): void {
     const s = this.s;
-    if (s.want !== 'exit' || s.exitSent || s.pid !== 0 || s.phase !== 'down' || s.spawning !== null || s.groups.length > 0) return;
+    if (s.want !== 'exit' || s.exitSent || s.pid !== 0 || s.phase !== 'down' || s.spawning !== null || s.groups.length > 0 || s.cgroupLeft) return;
     s.exitSent = true;
     this.fx.push({ type: 'exitReady' });
   }
@@ -764,8 +842,12 @@ class Step {
       case 'kill':
         if (s.pid !== 0 && s.phase === 'run') {
           this.send('SIGKILL');
-          if (s.pgid !== 0) this.fx.push({ type: 'signalGroup', pgid: s.pgid, signal: 'SIGKILL' });
+          if (s.cgroup) this.fx.push({ type: 'killCgroup' });
+          else if (s.pgid !== 0) this.fx.push({ type: 'signalGroup', pgid: s.pgid, signal: 'SIGKILL' });
         }
+        return;
+      case 'cgroupKill':
+        if (s.cgroupLeft) this.fx.push({ type: 'killCgroup' });
         return;
       case 'finish':
         if (s.pid !== 0 && s.phase === 'finish') {

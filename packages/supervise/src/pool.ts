@@ -10,7 +10,7 @@ import { procStat } from '@tsv/os';
 import type { MachineState, Now } from './machine.js';
 import { initialPool, parseInstances, poolEventOf, poolStep, type InstanceView, type Pool as PoolModel, type PoolEffect, type PoolEvent, type PoolTimer, type RollConfig } from './pool-table.js';
 import { poolFileText, poolStatusView, type PoolSince } from './pool-status.js';
-import { Slot } from './slot.js';
+import { Slot, type SlotOptions } from './slot.js';
 import { SuperviseDir } from './supervise-dir.js';
 import { takeOverOrphans } from './takeover.js';
 
@@ -31,6 +31,8 @@ export interface PoolOptions {
   onExitReady(): void;
   extraFds?: ReadonlyArray<readonly [number, number]>;
   pdeathsig?: number | undefined;
+  /** the pool's cgroup name: each instance gets a cgroup of its own, NAME@ID (cgroup-slot.ts) */
+  cgroup?: SlotOptions['cgroup'];
 }
 
 /** One running instance. */
@@ -265,6 +267,8 @@ export class Pool {
       supervisorInfo: this.o.supervisorInfo,
       extraFds: this.o.extraFds,
       ...(this.o.pdeathsig === undefined ? {} : { pdeathsig: this.o.pdeathsig }),
+      // why: one cgroup per instance, so stopping one instance kills exactly its processes.
+      ...(this.o.cgroup === undefined ? {} : { cgroup: { ...this.o.cgroup, name: `${this.o.cgroup.name}@${id}` } }),
       onState: (s) => this.instanceState(id, s),
       // why: the table hears of it after this burst of the instance's own events has ended.
       onExitReady: () => queueMicrotask(() => this.retired(id, slot)),

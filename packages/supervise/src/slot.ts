@@ -15,6 +15,7 @@ import { DEFAULT_SETTINGS, type Settings } from './policy.js';
 import { readSettings } from './settings.js';
 import { whenGroupGone } from './watch-group.js';
 import type { SuperviseDir } from './supervise-dir.js';
+import { ServiceCgroup, type CgroupBase } from './cgroup-slot.js';
 import type { LoggerHandle } from '@tsv/log';
 
 /** A logger hosted in this process (@tsv/log's startLogger). */
@@ -52,6 +53,8 @@ export interface SlotOptions {
   stderr?: { writeFd: number; takeLastLine(): string | undefined; forgetLast(): void };
   /** sees each step of the machine, before and after (the event lines of talk.ts) */
   observe?(before: Readonly<MachineState>, after: Readonly<MachineState>): void;
+  /** run gets a cgroup of this name in the supervisor's subtree (cgroup-slot.ts) */
+  cgroup?: { base: CgroupBase | { error: string }; name: string; serviceDir: string };
 }
 
 /** One running control/<c> hook or service child. */
@@ -73,9 +76,12 @@ export class Slot {
   private closed = false;
   private dead = false;
   private cancelGroupWait: (() => void) | null = null;
+  private readonly cg: ServiceCgroup | null;
 
   constructor(private readonly o: SlotOptions) {
     this.state = initialState(o.isLog, o.wantUp, now());
+    const c = o.cgroup;
+    this.cg = c === undefined || o.startInProcess !== undefined ? null : new ServiceCgroup(c.serviceDir, c.name, c.base, (m) => o.warn(m), () => this.dispatch({ type: 'cgroupEmpty' }));
   }
 
   /** The machine's current state (read-only view). */
@@ -152,6 +158,10 @@ export class Slot {
     this.cancelGroupWait?.();
     this.readiness?.destroy();
     this.readiness = null;
+    // why: the machine removed an unwanted cgroup already; this drops the watch and fd, and a
+    // cgroup left empty (the supervisor exits) goes too, so none leaks.
+    if (this.cg !== null && this.cg.mode === 'cgroup' && this.state.pid === 0) this.cg.remove();
+    else this.cg?.close();
   }
 
   /** Feed events; effects run in order, events they cause are queued behind them. */
@@ -257,6 +267,15 @@ export class Slot {
           this.dispatch({ type: 'groupGone', pgid: fx.pgid });
         });
         break;
+      case 'cleanCgroup':
+        if (this.cg === null || !this.cg.clean(fx.signal)) this.dispatch({ type: 'cgroupEmpty' });
+        break;
+      case 'killCgroup':
+        this.cg?.kill();
+        break;
+      case 'removeCgroup':
+        this.cg?.remove();
+        break;
       default:
         assertNever(fx);
     }
@@ -303,13 +322,15 @@ export class Slot {
         stdio[target] = fd;
       }
     }
+    // why: only run joins the cgroup: finish runs after it, while its leftovers are being stopped.
+    const cgroupFd = what === 'run' ? (this.cg?.prepare() ?? null) : null;
     let pid: number;
     try {
       // why: setsid gives run a new session, so it leads its own process group (unlike runsv,
       // whose children stay in its group): its leftovers can be stopped as a group, and a signal
       // to the supervisor's group does not reach the service. The NOFILE soft limit is set in
       // the child only: this process's stays raised, so no spawn can make it run out of fds.
-      pid = spawnChild({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: this.o.env, setsid: true, nofile: this.o.nofile, ...(what === 'run' && this.o.pdeathsig !== undefined ? { pdeathsig: this.o.pdeathsig } : {}) });
+      pid = spawnChild({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: this.o.env, setsid: true, nofile: this.o.nofile, ...(cgroupFd === null ? {} : { cgroupFd }), ...(what === 'run' && this.o.pdeathsig !== undefined ? { pdeathsig: this.o.pdeathsig } : {}) });
     } catch (err) {
       // why: exec errors (ENOENT, EACCES, ENOEXEC) are thrown synchronously, in the middle of
       // the machine's effects; the machine sees the failure after the whole burst, as it did
@@ -337,7 +358,7 @@ export class Slot {
     });
     this.startTicks = procStat(pid)?.startTicks ?? null;
     if (notify !== null) this.watchReadiness(notify[0]);
-    this.dispatch({ type: 'spawned', what, pid, pgid: pid });
+    this.dispatch({ type: 'spawned', what, pid, pgid: pid, ...(cgroupFd === null ? {} : { cgroup: true }) });
   }
 
   /** Report a spawn that did not happen. */
@@ -421,7 +442,14 @@ export class Slot {
     this.dirty = false;
     const s = this.state;
     const files = projectStatus(
-      { ...s, state: s.phase, pidStartTicks: this.startTicks, pgid: this.logger !== null ? 0 : s.pgid, inProcess: this.o.startInProcess !== undefined },
+      {
+        ...s,
+        state: s.phase,
+        pidStartTicks: this.startTicks,
+        pgid: this.logger !== null ? 0 : s.pgid,
+        inProcess: this.o.startInProcess !== undefined,
+        ...(this.cg === null ? {} : { mode: this.cg.mode, cgroupPath: this.cg.mode === 'cgroup' ? this.cg.path : null }),
+      },
       this.o.supervisorInfo,
     );
     this.o.sdir.writeStatus(files, s.pid, (m) => this.o.warn(m));

@@ -3,9 +3,9 @@
 // It sets up supervise/ (and log/supervise/), holds the log pipe, runs a Slot for the service
 // and one for its logger, and carries out the effects of the exit sequence, whose rules are
 // LIFE_TABLE's (machine.ts).
-import { accessSync, closeSync, statSync, constants as fsc } from 'node:fs';
+import { accessSync, closeSync, realpathSync, statSync, constants as fsc } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { ENV, errCode, errstr, type ExtraStatus, fatalFrom, SERVICE, ToolError } from '@tsv/core';
+import { CGROUP, ENV, errCode, errstr, type ExtraStatus, fatalFrom, SERVICE, ToolError } from '@tsv/core';
 import { procStat, startNofile } from '@tsv/os';
 import { pipe } from '@tsv/native';
 import { SuperviseDir } from './supervise-dir.js';
@@ -16,6 +16,8 @@ import { startWatch, type Watching } from './watch-start.js';
 import { StderrRelay } from './stderr-relay.js';
 import { narrate } from './talk.js';
 import type { MachineState } from './machine.js';
+import { cgroupBase, cgroupBaseWarning, ServiceCgroup } from './cgroup-slot.js';
+import { takeOverCgroups } from './cgroup-takeover.js';
 import { lifeStep, type LifeEffect, type LifeEvent, type LifeState } from './life-table.js';
 import { Pool, takeOverInstances } from './pool.js';
 import { readLifelineFd, readPdeathSignal } from './lifeline.js';
@@ -244,12 +246,23 @@ export class Supervisor {
     // is gone, however it died, the kernel closes it and every reader of the read end sees EOF.
     if (lifelineFd !== undefined) this.lifeline = pipe();
     const extraFds = this.lifeline !== null && lifelineFd !== undefined ? [[lifelineFd, this.lifeline[0]] as const] : undefined;
+    // why: a cgroup per supervised process (docs/servicedir.md, "cgroups"): made in the
+    // supervisor's subtree below its own cgroup, named after the directory so that a successor
+    // finds what a dead supervisor left there and empties it before starting anything.
+    const cgBase = cgroupBase();
+    const noCgroups = cgroupBaseWarning(cgBase);
+    if (noCgroups !== null) this.warn(noCgroups);
+    // why: tsvscan hands us /proc/self/fd/N (renames follow the fd); the name must come from the
+    // directory's real path, which a successor supervisor of the same directory sees too.
+    const cgNames = ServiceCgroup.names(realPath(dir));
+    if ('dir' in cgBase) await takeOverCgroups(dir, [join(cgBase.dir, cgNames.main), join(cgBase.dir, cgNames.log)], (line) => this.warn(line));
 
     const talk = this.opts.talk;
     const nofile = startNofile();
     const env = { ...process.env };
     delete env[ENV.nofile];
     if (lifelineFd !== undefined) env[ENV.lifelineFd] = String(lifelineFd);
+    if ('dir' in cgBase && cgBase.outsideProcs !== null) env[CGROUP.envOutside] = cgBase.outsideProcs;
     const supervisorInfo: ExtraStatus['supervisor'] = { pid: process.pid, startTicks: self?.startTicks ?? null, program: this.opts.program };
     const mainDir = this.mainDir;
     // why: a scheduled service's machine starts down (want down): its scheduler starts each run.
@@ -271,6 +284,7 @@ export class Supervisor {
       onExitReady: () => this.lifeEvent({ type: 'mainDown', hasLog: this.log !== null }),
       ...(this.relay !== null ? { stderr: this.relay } : {}),
       ...(talk !== undefined ? { observe: (b: Readonly<MachineState>, a: Readonly<MachineState>) => narrate(b, a).forEach((l) => talk(l)) } : {}),
+      cgroup: { base: cgBase, name: cgNames.main, serviceDir: dir },
     };
     const main = isPool && !scheduled ? new Pool(unit) : new Slot({ ...unit, isLog: false, onState: scheduled ? (m) => this.schedule?.machineChanged(m) : undefined });
     if (scheduled && main instanceof Slot) {
@@ -379,6 +393,15 @@ export class Supervisor {
     this.lifeline = null;
     this.relay?.close();
     this.relay = null;
+  }
+}
+
+/** The real path of dir (dir itself when it cannot be resolved). */
+function realPath(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
   }
 }
 

@@ -59,6 +59,10 @@ function notes(r: ListRow): Cell {
     out.push(...r.pool.notes);
     if (r.pool.notes.some((n) => n.includes('failed'))) colour = 'red';
   }
+  if (r.cgroup?.oomKills != null && r.cgroup.oomKills > 0) {
+    out.push(`${r.cgroup.oomKills} oom kill${r.cgroup.oomKills === 1 ? '' : 's'}`);
+    colour = 'red';
+  }
   if (r.log?.needsTsv === true) {
     out.push('log/tsvlog needs tsv: runsv wants log/run (tsvctl new --log-run)');
     colour = 'red';
@@ -91,6 +95,7 @@ function cells(r: ListRow): Cell[] {
     r.ready === null ? dash : { text: r.ready ? 'ready' : 'not ready', colour: r.ready ? undefined : 'yellow' },
     u === null || u.processes === 0 ? dash : { text: formatCpu(u.cpuSeconds) },
     mem,
+    r.mode !== null ? { text: r.mode } : dash,
     logCell(r),
     notes(r),
   ];
@@ -98,7 +103,7 @@ function cells(r: ListRow): Cell[] {
 
 /** The table, one line per service under a header; `no services in DIR` for an empty one. */
 export function renderListTable(rows: readonly ListRow[], colour: boolean): string {
-  const header: Cell[] = ['SERVICE', 'STATE', 'PID', 'TIME', 'RESTARTS', 'LAST EXIT', 'READY', 'CPU', 'MEM', 'LOG', 'NOTE'].map((text) => ({ text, colour: 'bold' }));
+  const header: Cell[] = ['SERVICE', 'STATE', 'PID', 'TIME', 'RESTARTS', 'LAST EXIT', 'READY', 'CPU', 'MEM', 'MODE', 'LOG', 'NOTE'].map((text) => ({ text, colour: 'bold' }));
   const all = [header, ...rows.map(cells)];
   const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]?.text.length ?? 0)));
   const lines = all.map((r) =>

@@ -7,6 +7,8 @@ import { collectStatus, type ProcStatus, type ServiceStatus } from '../status.js
 import { poolNotes } from '../pool-file.js';
 import { monoNowMs, readExtraFile } from '../tsv-extra.js';
 import { membersOf, scanProcs, usageOf, type ProcEntry, type Usage } from './proc-usage.js';
+import { usageOfExtra } from '../usage.js';
+import { cgroupPids } from '@tsv/os';
 
 /** How the last run ended, as tsv.json records it. */
 export interface LastExitRow {
@@ -62,8 +64,12 @@ export interface ListRow {
   /** readiness: null when unknown (runsv) or the service has no notification-fd */
   ready: boolean | null;
   backoff: BackoffRow | null;
-  /** CPU and memory of the service's processes while it runs */
+  /** CPU and memory of the service's processes while it runs (in cgroup mode: of its cgroup) */
   usage: Usage | null;
+  /** how tsv tracks the service's processes: cgroup, session; null for runsv */
+  mode: 'cgroup' | 'session' | null;
+  /** the service's cgroup: OOM kills (null without the memory controller), memory peak */
+  cgroup: { path: string; oomKills: number | null; memoryPeakBytes: number | null } | null;
   log: LogRow | null;
   /** a pool's row: its size and rolling-restart notes (its instances follow as rows of their own) */
   pool?: { size: number; notes: string[] };
@@ -119,7 +125,7 @@ function logRow(log: ServiceStatus['log']): LogRow | null {
 /** One row from a service's status and the /proc scan. */
 export function rowOf(s: ServiceStatus, nowMs: number, procs: ReadonlyMap<number, ProcEntry>): ListRow {
   const m: ProcStatus = s.main;
-  const base: ListRow = { name: s.name, dir: s.dir, problem: null, state: null, want: null, pid: null, seconds: null, normallyUp: null, paused: null, supervisor: null, restarts: null, lastExit: null, ready: null, backoff: null, usage: null, log: logRow(s.log) };
+  const base: ListRow = { name: s.name, dir: s.dir, problem: null, state: null, want: null, pid: null, seconds: null, normallyUp: null, paused: null, supervisor: null, restarts: null, lastExit: null, ready: null, backoff: null, usage: null, mode: null, cgroup: null, log: logRow(s.log) };
   if (m.problem !== undefined) return { ...base, problem: m.problem.message };
   const snap = m.snap;
   if (snap === undefined) return base;
@@ -142,8 +148,27 @@ export function rowOf(s: ServiceStatus, nowMs: number, procs: ReadonlyMap<number
     lastExit: x?.lastExit != null ? { code: x.lastExit.code, signal: x.lastExit.signal, at: x.lastExit.at, reason: reasonOf(x.lastExit) } : null,
     ready: x !== undefined && x.state === 'run' ? x.ready : null,
     backoff: x !== undefined ? backoffOf(x, nowMs) : null,
-    usage: running ? usageOf(membersOf(r.pid, procs), procs) : null,
+    ...usageRow(x, running ? r.pid : 0, procs),
   };
+}
+
+/** The usage columns: the cgroup's accounting in cgroup mode, else /proc over the members. */
+function usageRow(x: ExtraProcess | undefined, pid: number, procs: ReadonlyMap<number, ProcEntry>): Pick<ListRow, 'usage' | 'mode' | 'cgroup'> {
+  const mode = x === undefined ? null : (x.mode ?? 'session');
+  const c = x?.mode === 'cgroup' ? usageOfExtra(x) : null;
+  if (c !== null && c.processes > 0) {
+    return {
+      mode,
+      // why: RSS and PSS per process as for session mode (the MEM column), over the cgroup's pids;
+      // CPU from cpu.stat (exited members included), memory.current when the controller is there.
+      usage: (() => {
+        const u = usageOf(cgroupPids(c.cgroup ?? ''), procs);
+        return { ...u, cpuSeconds: c.cpuSeconds ?? u.cpuSeconds, rssBytes: c.memorySource === 'cgroup' && c.memoryBytes !== null ? c.memoryBytes : u.rssBytes };
+      })(),
+      cgroup: { path: c.cgroup ?? '', oomKills: c.oomKills, memoryPeakBytes: c.memoryPeakBytes },
+    };
+  }
+  return { mode, usage: pid !== 0 ? usageOf(membersOf(pid, procs), procs) : null, cgroup: null };
 }
 
 /** Every service of scanDir as a row. */
