@@ -12,10 +12,10 @@ import { IS_ROOT, ROOT, spawnTracked, waitFor, waitForText } from '@tsv/testkit'
 import { cleanCmd, makeService, scanEnv, scanTmpdir, killUnderAtEnd } from '@tsv/testkit/scan';
 import { tsvctl } from '@tsv/testkit/ctl';
 
-t.test('docs/container services under tsvscan as PID 1: named stdout, probes, reaping, TERM exit 0', async (t) => {
-  if (!IS_ROOT) return t.skip('unshare --pid needs root');
-  const probe = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']);
-  if (probe.status !== 0) return t.skip(`unshare --pid --fork --mount-proc does not work here: ${String(probe.stderr ?? probe.error)}`);
+const probe = IS_ROOT ? spawnSync('unshare', ['--pid', '--fork', '--mount-proc', '--net', 'true']) : undefined;
+const skip = probe === undefined ? 'unshare --pid needs root' : probe.status !== 0 ? `unshare --pid --fork --mount-proc --net does not work here: ${String(probe.stderr ?? probe.error)}` : false;
+
+t.test('docs/container services under tsvscan as PID 1: named stdout, probes, reaping, TERM exit 0', { skip }, async (t) => {
   const dir = scanTmpdir(t);
   killUnderAtEnd(t, dir);
   cpSync(join(ROOT, 'docs', 'container', 'services'), dir, { recursive: true });
