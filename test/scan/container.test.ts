@@ -4,7 +4,7 @@
 // readiness probe (exit 0 once it answers), an orphan zombie is reaped by PID 1, and TERM (docker
 // stop) ends it with exit 0.
 import t from 'tap';
-import { cpSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { childPids, procStat } from '@tsv/os';
@@ -37,4 +37,23 @@ t.test('docs/container services under tsvscan as PID 1: named stdout, probes, re
   t.not(down.code, 0, 'tsvctl check on a missing service fails (a failing probe)');
   process.kill(init, 'SIGTERM');
   t.equal((await ns.exited).code, 0, 'TERM: every service stopped, exit 0');
+});
+
+t.test('tsvscan --main NAME as PID 1: when NAME\'s run exits, everything stops and the exit code is its', { skip }, async (t) => {
+  const dir = scanTmpdir(t);
+  killUnderAtEnd(t, dir);
+  makeService(dir, 'job', 'echo job done\nexit 3');
+  makeService(dir, 'sidecar', 'exec sleep 1005');
+  makeService(dir, 'killed', 'exec sleep 1006');
+  const ns = spawnTracked(t, 'unshare', ['--pid', '--fork', '--mount-proc', ...cleanCmd('tsvscan', ['--main', 'job', dir]).flat()], { env: scanEnv() });
+  t.equal((await ns.exited).code, 3, 'the container exits with the main service\'s code');
+  t.match(ns.stdout(), /job done/);
+  const ns2 = spawnTracked(t, 'unshare', ['--pid', '--fork', '--mount-proc', ...cleanCmd('tsvscan', ['--main=killed', dir]).flat()], { env: scanEnv() });
+  // the service's own pid is in the namespace; kill it by its host pid through /proc
+  const host = await waitFor(() => childPids(childPids(ns2.pid)[0] ?? 0).find((c) => readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('1006')), 15_000, 'its host pid');
+  process.kill(host, 'SIGKILL');
+  t.equal((await ns2.exited).code, 128 + 9, 'killed by a signal: 128 + the signal');
+  const [cmd, args] = cleanCmd('tsvscan', ['--main', '../x', dir]);
+  const bad = spawnSync(cmd, args, { encoding: 'utf8', env: scanEnv() });
+  t.same([bad.status, bad.stderr], [1, 'usage: tsvscan [dir]\n'], 'a NAME that is a path: usage');
 });

@@ -40,6 +40,8 @@ export interface SlotOptions {
   onExitReady(): void;
   /** set for a logger hosted in-process instead of log/run */
   startInProcess?: () => LoggerHandle;
+  /** told each time ./run exits (tsvscan --main: the container's exit code) */
+  onRunExit?: (code: number | null, signum: number) => void;
 }
 
 /** One running control/<c> hook or service child. */
@@ -268,12 +270,9 @@ export class Slot {
     // why: O(1) per exit (one waitid peek, one waitpid), where libuv waits on every live child
     childWatcher().watch(pid, (code, signal) => {
       this.children.delete(pid);
-      this.dispatch({
-        type: 'exited',
-        code,
-        signal,
-        signum: signal === null ? 0 : (osc.signals[signal] ?? 0),
-      });
+      const signum = signal === null ? 0 : (osc.signals[signal] ?? 0);
+      if (what === 'run') this.o.onRunExit?.(code, signum);
+      this.dispatch({ type: 'exited', code, signal, signum });
     });
     this.startTicks = procStat(pid)?.startTicks ?? null;
     if (notify !== null) this.watchReadiness(notify[0]);

@@ -21,6 +21,8 @@ export interface SupervisorOptions {
   warn(line: string): void;
   /** recorded in tsv.json's supervisor.program: 'tsv' | 'tsvscan' */
   program: string;
+  /** told each time the service's ./run exits (not its logger's) */
+  onRunExit?: (code: number | null, signum: number) => void;
 }
 
 /** How long to wait between tries of log/supervise/lock (runsv blocks in flock instead). */
@@ -205,6 +207,7 @@ export class Supervisor {
       warn: (m) => this.warn(m),
       supervisorInfo,
       onExitReady: () => this.lifeEvent({ type: 'mainDown', hasLog: this.log !== null }),
+      onRunExit: this.opts.onRunExit,
     });
     this.mainDir.openControl(
       (chunk) => main.controlBytes(chunk),

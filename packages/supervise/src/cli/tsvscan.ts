@@ -17,14 +17,32 @@ interface ScanArgs {
   shown: string;
   /** true when no directory was given: the default must exist */
   defaulted: boolean;
+  /** --main NAME: when NAME's run exits, stop everything and exit with its exit code */
+  main?: string;
 }
 
-/** tsvscan's own syntax: `tsvscan [--] [dir]`. */
+/** tsvscan's own syntax: `tsvscan [--main NAME] [--] [dir]`. */
 function parseOwn(prog: string, argv: string[]): ScanArgs {
-  const args = argv[0] === '--' ? argv.slice(1) : argv;
-  if (args.length > 1 || args[0] === '') throw usageError(`usage: ${prog} [dir]`, 1);
-  if (args[0] !== undefined) return { shown: args[0], defaulted: false };
-  return { shown: defaultScanDir(process.env, homedir()), defaulted: true };
+  let args = argv;
+  let main: string | undefined;
+  // why the usage line stays `[dir]`: scripts and tests match it byte for byte (--main is in docs/tsvscan.md)
+  const usage = `usage: ${prog} [dir]`;
+  if (args[0] === '--main' || args[0]?.startsWith('--main=') === true) {
+    const eq = args[0].indexOf('=');
+    main = eq >= 0 ? args[0].slice(eq + 1) : args[1];
+    args = args.slice(eq >= 0 ? 1 : 2);
+    // why: NAME is an entry of DIR, never a path
+    if (main === undefined || main === '' || main.includes('/') || main.startsWith('.')) throw usageError(usage, 1);
+  }
+  if (args[0] === '--') args = args.slice(1);
+  if (args.length > 1 || args[0] === '') throw usageError(usage, 1);
+  if (args[0] !== undefined) return { shown: args[0], defaulted: false, main };
+  return { shown: defaultScanDir(process.env, homedir()), defaulted: true, main };
+}
+
+/** run's exit status as a process exit code: its code, or 128 + the signal that killed it. */
+function exitCodeOf(code: number | null, signum: number): number {
+  return code ?? 128 + signum;
 }
 
 /** runsvdir's syntax, as runsvdir.c reads it: `runsvdir [-P] dir [log]`. Only the first word is
@@ -48,7 +66,14 @@ function parseRunsvdir(argv: string[]): ScanArgs {
 /** Parse argv, scan until told to stop, return the exit code. */
 async function main(prog: string, argv: string[]): Promise<number> {
   const peer = prog === 'runsvdir';
-  const { shown, defaulted } = peer ? parseRunsvdir(argv) : parseOwn(prog, argv);
+  const { shown, defaulted, main: mainName } = peer ? parseRunsvdir(argv) : parseOwn(prog, argv);
+  // why a TERM to ourselves: the main service's end stops everything exactly as docker stop does
+  let mainExit: number | undefined;
+  const onMainExit = (code: number | null, signum: number): void => {
+    if (mainExit !== undefined) return;
+    mainExit = exitCodeOf(code, signum);
+    process.kill(process.pid, 'SIGTERM');
+  };
   closeInheritedOnExec();
   detachDeadTerminalsAtExit();
   const name = peer ? 'runsvdir' : 'tsvscan';
@@ -59,15 +84,18 @@ async function main(prog: string, argv: string[]): Promise<number> {
   process.on('uncaughtException', internal);
   process.on('unhandledRejection', internal);
   try {
-    return await runScanDir({
+    const code = await runScanDir({
       dir: resolve(shown),
       shown,
       mustExist: defaulted,
       warn: (m) => writeErr(warnLine(diag, m)),
       // why: each service's diagnostics carry its own path, as runsv's `runsv NAME:` lines do
       // (under runsvdir's name exactly those: runsvdir runs `runsv NAME` in the scan directory).
-      factory: (dir, svc) => new Supervisor(dir, { diagPrefix: peer ? `runsv ${svc}` : `tsvscan ${join(shown, svc)}`, warn: writeErr, program: 'tsvscan' }),
+      factory: (dir, svc) =>
+        new Supervisor(dir, { diagPrefix: peer ? `runsv ${svc}` : `tsvscan ${join(shown, svc)}`, warn: writeErr, program: 'tsvscan', onRunExit: svc === mainName ? onMainExit : undefined }),
     });
+    // why: a shutdown that failed (111) says more than the main service's code
+    return mainExit !== undefined && code === 0 ? mainExit : code;
   } catch (e) {
     return report(diag, e);
   }
