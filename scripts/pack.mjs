@@ -83,7 +83,6 @@ function manifest() {
     name: PACKAGE_NAME,
     version,
     description: rootPkg.description,
-    license: 'MIT',
     keywords: ['supervisor', 'runit', 'daemontools', 'process', 'service', 'init'],
     os: ['linux'],
     engines: rootPkg.engines,
