@@ -70,13 +70,30 @@ const common = {
   logLevel: 'warning',
 };
 
-await Promise.all(
-  executables().flatMap(({ pkgDir, name }) => {
-    const dist = join(pkgDir, 'dist');
-    const mods = separate[name] ?? [];
-    return [
-      build({ ...common, entryPoints: [join(dist, 'cli', `${name}.js`)], outfile: join(dist, `${name}.bundle.cjs`), plugins: [separatePlugin(dist, mods)] }),
-      ...mods.map((m) => build({ ...common, entryPoints: [join(dist, m.module)], outfile: join(dist, `${m.bundle}.bundle.cjs`) })),
-    ];
-  }),
-);
+/** Bundle every executable. outDir(pkgDir) is where a package's bundles go (default its dist/);
+ * define adds esbuild defines; sourcemap false drops the maps (the published package). */
+export async function bundleAll({ outDir = (pkgDir) => join(pkgDir, 'dist'), define = {}, sourcemap = common.sourcemap } = {}) {
+  const opts = { ...common, sourcemap, define: { ...common.define, ...define } };
+  await Promise.all(
+    executables().flatMap(({ pkgDir, name }) => {
+      const dist = join(pkgDir, 'dist');
+      const out = outDir(pkgDir);
+      const mods = separate[name] ?? [];
+      return [
+        build({ ...opts, entryPoints: [join(dist, 'cli', `${name}.js`)], outfile: join(out, `${name}.bundle.cjs`), plugins: [separatePlugin(dist, mods)] }),
+        ...mods.map((m) => build({ ...opts, entryPoints: [join(dist, m.module)], outfile: join(out, `${m.bundle}.bundle.cjs`) })),
+      ];
+    }),
+  );
+}
+
+/** Every executable's launcher: { name, pkgDir, launcher } (packages/<pkg>/bin/<name>.cjs). */
+export function launchers() {
+  return executables().map(({ pkgDir, name }) => {
+    const bins = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).bin;
+    return { name, pkgDir, launcher: join(pkgDir, bins[name]) };
+  });
+}
+
+// why the check: scripts/pack.mjs imports this file for bundleAll; run as a script, it bundles.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await bundleAll();

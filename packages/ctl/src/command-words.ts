@@ -4,7 +4,7 @@
 import { EXIT, ToolError } from '@tsv/core';
 
 /** The verbs parsed by the yargs front end (verbs/front.ts), loaded only when one runs. */
-export const FRONT_VERBS: readonly string[] = ['help', 'completion', 'list', 'new', 'jobs'];
+export const FRONT_VERBS: readonly string[] = ['help', 'completion', 'list', 'new', 'jobs', 'boot'];
 
 /** sv's command words (runit.md 3.3) and tsvctl's own hand-parsed ones (log, signal). */
 export const SV_WORDS: readonly string[] = [

@@ -81,9 +81,15 @@ interface Addon {
   RLIMIT: RlimitResources;
 }
 
+/** Set by the published package's bundles (scripts/pack.mjs, an esbuild define): the addon's
+ * loader relative to the bundle ('../addon.cjs'); undefined (undeclared) everywhere else. */
+declare const __TSV_ADDON__: string | undefined;
 // why by package name (exports "./addon"): the executables are bundled into one file each, away
 // from this module, and a path relative to import.meta.url would no longer point at the addon.
-const addon = createRequire(import.meta.url)('@tsv/native/addon') as Addon;
+// The published package has no @tsv/native to find by name: its bundles name the loader beside
+// them instead (the define above; esbuild folds the typeof, so no lookup is paid at start-up).
+const addonSpec = typeof __TSV_ADDON__ === 'string' ? __TSV_ADDON__ : '@tsv/native/addon';
+const addon = createRequire(import.meta.url)(addonSpec) as Addon;
 
 /** Replace this process with path (argv, envp). Clears close-on-exec on keepFds, makes fds 0-2
  * blocking and inheritable, resets ignored signals to default and empties the signal mask.

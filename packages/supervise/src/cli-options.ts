@@ -60,8 +60,8 @@ const COMMON: readonly (readonly [string, string])[] = [
 export function tsvscanHelp(): string {
   return helpText('tsvscan', {
     what: 'supervises every service directory of DIR in one process (as runit\'s runsvdir), starting services added to DIR and stopping those removed, within milliseconds. It prints a line per event of each service, and every line the services write to its stderr prefixed with their name.',
-    synopsis: ['tsvscan [-q] [-g secs] [DIR]'],
-    options: COMMON,
+    synopsis: ['tsvscan [-q] [-g secs] [--main NAME] [DIR]'],
+    options: [['--main NAME', 'when NAME\'s run exits, stop every service and exit with its exit code (128 + signal if killed): a container\'s main service (docs/containers.md)'], ...COMMON],
     examples: ['mkdir -p ~/service && tsvctl new ~/service/ticker -- sh -c \'while :; do echo tick; sleep 1; done\' && tsvscan ~/service'],
     note: 'DIR defaults to $SVDIR, else ~/service (which must exist). TERM or Ctrl-C stops every service and exits 0; HUP rescans. Documentation: docs/tsvscan.md.',
   });

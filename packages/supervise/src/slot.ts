@@ -55,6 +55,8 @@ export interface SlotOptions {
   observe?(before: Readonly<MachineState>, after: Readonly<MachineState>): void;
   /** run gets a cgroup of this name in the supervisor's subtree (cgroup-slot.ts) */
   cgroup?: { base: CgroupBase | { error: string }; name: string; serviceDir: string };
+  /** told each time ./run exits (tsvscan --main: the container's exit code) */
+  onRunExit?: (code: number | null, signum: number) => void;
 }
 
 /** One running control/<c> hook or service child. */
@@ -348,13 +350,9 @@ export class Slot {
       // why: run's last line on stderr is the honest reason of a failed exit (`chpst: fatal:
       // unknown user/group: app`); it is read from the pipe now, before the exit is told.
       const reason = what === 'run' && code !== null && code !== 0 ? this.o.stderr?.takeLastLine() : undefined;
-      this.dispatch({
-        type: 'exited',
-        code,
-        signal,
-        signum: signal === null ? 0 : (osc.signals[signal] ?? 0),
-        ...(reason !== undefined ? { reason } : {}),
-      });
+      const signum = signal === null ? 0 : (osc.signals[signal] ?? 0);
+      if (what === 'run') this.o.onRunExit?.(code, signum);
+      this.dispatch({ type: 'exited', code, signal, signum, ...(reason !== undefined ? { reason } : {}) });
     });
     this.startTicks = procStat(pid)?.startTicks ?? null;
     if (notify !== null) this.watchReadiness(notify[0]);

@@ -38,6 +38,8 @@ export interface SupervisorOptions {
   /** set: the service's processes write their stderr into a pipe of their own and each line
    * comes here (stderr-relay.ts); unset: they share the supervisor's stderr (runsv's way) */
   relay?(line: string): void;
+  /** told each time the service's ./run exits (not its logger's) */
+  onRunExit?: (code: number | null, signum: number) => void;
 }
 
 /** How long to wait between tries of log/supervise/lock (runsv blocks in flock instead). */
@@ -285,6 +287,7 @@ export class Supervisor {
       ...(this.relay !== null ? { stderr: this.relay } : {}),
       ...(talk !== undefined ? { observe: (b: Readonly<MachineState>, a: Readonly<MachineState>) => narrate(b, a).forEach((l) => talk(l)) } : {}),
       cgroup: { base: cgBase, name: cgNames.main, serviceDir: dir },
+      onRunExit: this.opts.onRunExit,
     };
     const main = isPool && !scheduled ? new Pool(unit) : new Slot({ ...unit, isLog: false, onState: scheduled ? (m) => this.schedule?.machineChanged(m) : undefined });
     if (scheduled && main instanceof Slot) {

@@ -17,6 +17,8 @@ import { renderListJson, renderListTable } from './list-render.js';
 import { makeService, userInPasswd } from './new-service.js';
 import { splitNewArgs } from './new-args.js';
 import { SV_COMMANDS } from './sv-commands.js';
+import { BOOT_INITS, isBootInit, unknownInit } from './boot-units.js';
+import { bootFor, installBoot, printable, targetExists } from './boot.js';
 
 const DESCRIPTION = `tsvctl controls services supervised by tsv, tsvscan or runit's runsv, and reports their status.
 It is runit's sv (the same commands, lines and exit codes, so sv scripts keep working), plus
@@ -27,6 +29,7 @@ const SYNOPSIS = `Usage:
   tsvctl list [--json] [DIR]
   tsvctl jobs [--json] [DIR]    tsvctl jobs -n NAME [--count K] [DIR]
   tsvctl new [--cwd DIR] [--user U] [--env K=V]... [--ready-fd N] [--down] [--log-run] NAME [--] CMD...
+  tsvctl boot systemd|systemd-user|launchd|openrc|runit|s6 [--install [--to PATH]] [DIR]
   tsvctl help [COMMAND]
 
 A SERVICE starting with / or . (or ending in /) is a path; any other name is looked up in $SVDIR
@@ -161,6 +164,35 @@ function parser(args: readonly string[], env: NodeJS.ProcessEnv, cmdWords: reado
         });
         writeOut(`${name}: made ${made.join(', ')}\n`);
         if (typeof a.user === 'string' && !userKnown(a.user)) writeErr(warnLine('tsvctl', `user ${a.user.split(':')[0] ?? ''} is not in /etc/passwd: chpst -u will refuse to start ${name}/run unless the user is added`));
+        result.code = EXIT.ok;
+      },
+    )
+    .command(
+      'boot <init> [dir]',
+      'print the unit (or service directory) that starts tsvscan DIR at boot under INIT; --install writes it',
+      (c) =>
+        c
+          .positional('init', { type: 'string', describe: `the init system: ${BOOT_INITS.join(', ')}` })
+          .positional('dir', { type: 'string', describe: 'the scan directory (default $SVDIR, else ~/service)' })
+          .option('install', { type: 'boolean', describe: 'write it where INIT looks (or to --to), and print how to enable it' })
+          .option('to', { type: 'string', requiresArg: true, describe: 'with --install: write here instead (the unit file, or the service directory)' })
+          .example('tsvctl boot systemd-user --install', 'start tsvscan ~/service at boot as this user')
+          .example('tsvctl boot systemd /srv/service | sudo tee /etc/systemd/system/tsvscan.service', 'a system unit'),
+      (a) => {
+        const init = String(a.init);
+        if (!isBootInit(init)) throw unknownInit(init);
+        const dir = typeof a.dir === 'string' ? a.dir : defaultScanDir(env, homedir());
+        const out = bootFor(init, dir, env);
+        if (a.install !== true) {
+          if (typeof a.to === 'string') throw new ToolError('--to needs --install', EXIT.usage);
+          writeOut(printable(out));
+          result.code = EXIT.ok;
+          return;
+        }
+        const to = typeof a.to === 'string' ? a.to : undefined;
+        const replaced = targetExists(out, to);
+        const where = installBoot(out, to);
+        writeOut(`${replaced ? 'replaced' : 'wrote'} ${where}\nto enable it:\n${out.enable.map((l) => `  ${l}\n`).join('')}`);
         result.code = EXIT.ok;
       },
     )

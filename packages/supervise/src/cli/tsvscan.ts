@@ -22,15 +22,40 @@ interface ScanArgs {
   quiet: boolean;
   /** the exit grace, ms (0: none) */
   graceMs: number;
+  /** --main NAME: when NAME's run exits, stop everything and exit with its exit code */
+  main?: string;
 }
 
-/** tsvscan's own syntax: `tsvscan [-q] [-g secs] [--] [dir]`. */
+/** tsvscan's own syntax: `tsvscan [-q] [-g secs] [--main NAME] [--] [dir]`. */
 function parseOwn(prog: string, argv: string[]): ScanArgs {
+  // why the usage line stays short: --main is in docs/tsvscan.md and -h
   const usage = `usage: ${prog} [-q] [-g secs] [dir]`;
-  const { quiet, graceMs, rest: args } = parseSupervisorArgs(prog, argv, process.env, usage);
+  // why: --main is a long option among the short ones: taken out of the options part first.
+  const opts: string[] = [];
+  let main: string | undefined;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--' || !a.startsWith('-') || a === '-') break;
+    if (a === '--main' || a.startsWith('--main=')) {
+      main = a === '--main' ? argv[++i] : a.slice('--main='.length);
+      // why: NAME is an entry of DIR, never a path
+      if (main === undefined || main === '' || main.includes('/') || main.startsWith('.')) throw usageError(usage, 1);
+      continue;
+    }
+    opts.push(a);
+    // why: -g takes the next word as its value
+    if (a === '-g' && i + 1 < argv.length) opts.push(argv[++i] as string);
+  }
+  const { quiet, graceMs, rest: args } = parseSupervisorArgs(prog, [...opts, ...argv.slice(i)], process.env, usage);
   if (args.length > 1 || args[0] === '') throw usageError(usage, 1);
-  if (args[0] !== undefined) return { shown: args[0], defaulted: false, quiet, graceMs };
-  return { shown: defaultScanDir(process.env, homedir()), defaulted: true, quiet, graceMs };
+  if (args[0] !== undefined) return { shown: args[0], defaulted: false, quiet, graceMs, main };
+  return { shown: defaultScanDir(process.env, homedir()), defaulted: true, quiet, graceMs, main };
+}
+
+/** run's exit status as a process exit code: its code, or 128 + the signal that killed it. */
+function exitCodeOf(code: number | null, signum: number): number {
+  return code ?? 128 + signum;
 }
 
 /** runsvdir's syntax, as runsvdir.c reads it: `runsvdir [-P] dir [log]`. Only the first word is
@@ -60,7 +85,14 @@ async function main(prog: string, argv: string[]): Promise<number> {
     writeOut(meta === 'help' ? tsvscanHelp() : `${versionLine(prog)}\n`);
     return 0;
   }
-  const { shown, defaulted, quiet, graceMs } = peer ? parseRunsvdir(argv) : parseOwn(prog, argv);
+  const { shown, defaulted, quiet, graceMs, main: mainName } = peer ? parseRunsvdir(argv) : parseOwn(prog, argv);
+  // why a TERM to ourselves: the main service's end stops everything exactly as docker stop does
+  let mainExit: number | undefined;
+  const onMainExit = (code: number | null, signum: number): void => {
+    if (mainExit !== undefined) return;
+    mainExit = exitCodeOf(code, signum);
+    process.kill(process.pid, 'SIGTERM');
+  };
   closeInheritedOnExec();
   detachDeadTerminalsAtExit();
   const name = peer ? 'runsvdir' : 'tsvscan';
@@ -71,7 +103,7 @@ async function main(prog: string, argv: string[]): Promise<number> {
   process.on('uncaughtException', internal);
   process.on('unhandledRejection', internal);
   try {
-    return await runScanDir({
+    const code = await runScanDir({
       dir: resolve(shown),
       shown,
       mustExist: defaulted,
@@ -86,12 +118,15 @@ async function main(prog: string, argv: string[]): Promise<number> {
           warn: writeErr,
           program: 'tsvscan',
           name: svc,
+          onRunExit: svc === mainName ? onMainExit : undefined,
           // why: runsvdir's services share its stderr unnamed (readproctitle shows it); tsvscan
           // names every line, its own events and the services' stderr alike.
           ...(peer || quiet ? {} : { talk: (l: string) => writeErr(`tsvscan: ${oneLine(svc)}: ${oneLine(l)}`) }),
           ...(peer ? {} : { relay: (l: string) => writeErr(`${oneLine(svc)}: ${l}`) }),
         }),
     });
+    // why: a shutdown that failed (111) says more than the main service's code
+    return mainExit !== undefined && code === 0 ? mainExit : code;
   } catch (e) {
     return report(diag, e);
   }
