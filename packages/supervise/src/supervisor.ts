@@ -5,7 +5,7 @@
 // LIFE_TABLE's (machine.ts).
 import { accessSync, closeSync, statSync, constants as fsc } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ENV, errCode, errstr, type ExtraStatus, fatalFrom, SERVICE, ToolError } from '@tsv/core';
+import { ENV, errCode, errstr, EXIT, type ExtraStatus, fatalFrom, SERVICE, ToolError } from '@tsv/core';
 import { procStat, startNofile } from '@tsv/os';
 import { pipe } from '@tsv/native';
 import { SuperviseDir } from './supervise-dir.js';
@@ -52,7 +52,7 @@ export class Supervisor {
    * previous supervisor, then start run (and the logger). Rejects with a ToolError (exit 111)
    * when it cannot supervise. */
   async start(): Promise<void> {
-    if (this.life !== 'new' && this.life !== 'newThenExit') throw new ToolError('already started', 111);
+    if (this.life !== 'new' && this.life !== 'newThenExit') throw new ToolError('already started', EXIT.temporary);
     this.lifeEvent({ type: 'start' });
     try {
       await this.setUp();
