@@ -103,8 +103,11 @@ export class Supervisor {
         this.closeLogPipe();
         break;
       case 'release':
-        this.release();
-        this.resolveExited();
+        // why: a status write still in the thread pool lands before the lock is let go.
+        void Promise.all([this.mainDir?.flushed(), this.logDir?.flushed()]).then(() => {
+          this.release();
+          this.resolveExited();
+        });
         break;
       default:
         assertNever(fx);
@@ -210,8 +213,13 @@ export class Supervisor {
       (chunk) => main.controlBytes(chunk),
       (err) => this.warn(`unable to read supervise/control: ${errstr(err)}`),
     );
+    // why: the first writes of a start go to the thread pool (SuperviseDir.deferWrites); the
+    // initial status is on disk before ok exists, as runsv has it.
+    this.mainDir.deferWrites();
     main.writeNow();
+    await this.mainDir.flushed();
     this.mainDir.openOk();
+    this.mainDir.deferWrites();
     this.main = main;
 
     if (this.logDir !== null && this.logPipe !== null) {
@@ -233,8 +241,11 @@ export class Supervisor {
         (chunk) => logSlot.controlBytes(chunk),
         (err) => this.warn(`unable to read log/supervise/control: ${errstr(err)}`),
       );
+      this.logDir.deferWrites();
       logSlot.writeNow();
+      await this.logDir.flushed();
       this.logDir.openOk();
+      this.logDir.deferWrites();
       this.log = logSlot;
     }
   }
