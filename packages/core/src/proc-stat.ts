@@ -1,6 +1,11 @@
 // The text of /proc/PID/stat parsed (pure): start time, parent, state, process group. The
 // reading of /proc is @tsv/os's.
 
+/** Clock ticks per second of /proc/PID/stat's times (utime, stime, start time): USER_HZ, 100 on
+ * every Linux ABI Node runs on (the kernel scales to it whatever its own HZ; sysconf(_SC_CLK_TCK)
+ * is not reachable from Node). The one definition: every reader of those fields uses it. */
+export const USER_HZ = 100;
+
 /** The fields of /proc/PID/stat that tsv uses. */
 export interface ProcStat {
   pid: number;

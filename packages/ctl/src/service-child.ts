@@ -5,11 +5,7 @@
 // group, started when supervise/status says, and no other service of that supervisor may name it.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { procStat } from '@tsv/os';
-import type { StatusRecord } from '@tsv/core';
-
-/** Clock ticks per second of /proc/PID/stat's start time (USER_HZ: 100 on every Linux
- * architecture Node runs on). */
-const USER_HZ = 100;
+import { USER_HZ, type StatusRecord } from '@tsv/core';
 
 /** How far (s) a process's start may lie from the time in supervise/status: the supervisor
  * writes status just after the fork, /proc/stat's btime is whole seconds, and a loaded machine

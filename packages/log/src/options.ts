@@ -1,5 +1,5 @@
 // tsvlog's command line, svlogd-compatible: [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...
-import { usageError, versionLine } from '@tsv/core';
+import { EXIT, scanGetopt, usageError, versionLine } from '@tsv/core';
 
 /** The usage line (exit 111, as svlogd). */
 export const USAGE = 'usage: tsvlog [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...';
@@ -10,7 +10,7 @@ export function usageFor(prog: string): string {
 }
 
 /** Exit code of usage and fatal errors (svlogd uses 111 for both). */
-export const EXIT_FATAL = 111;
+export const EXIT_FATAL = EXIT.temporary;
 
 /** What the command line of tsvlog says. */
 export interface TsvlogOptions {
@@ -31,49 +31,42 @@ export interface TsvlogOptions {
 }
 
 /** Parse a decimal count, or throw the usage error. */
-function count(text: string | undefined, usage: string, prog: string, opt: string): number {
-  if (text === undefined || !/^[0-9]+$/.test(text)) throw usageError(text === undefined ? usage : `${prog}: fatal: invalid number for -${opt}: ${text}\n${usage}`, EXIT_FATAL);
+function count(text: string, usage: string, prog: string, opt: string): number {
+  if (!/^[0-9]+$/.test(text)) throw usageError(`${prog}: fatal: invalid number for -${opt}: ${text}\n${usage}`, EXIT_FATAL);
   return Number(text);
 }
+
+/** svlogd's getopt string: flags t, v, V; r, R, l, b take a value. */
+const OPTSTRING = 'tvVr:R:l:b:';
 
 /** Parse tsvlog's arguments (without the program name); throws a usage ToolError (exit 111)
  * whose usage line names prog (the name the program was run as). */
 export function parseTsvlogArgs(argv: string[], prog = 'tsvlog'): TsvlogOptions {
   const USAGE = usageFor(prog);
   const o: TsvlogOptions = { timestamp: 0, replaceChars: '', lineMax: 1000, bufLen: 1024, verbose: 0, dirs: [] };
-  let i = 0;
+  // why: the shared getopt (djb's sgetopt, as svlogd's): -ttv groups, -l80 or -l 80, options end
+  // at the first operand, a lone "-" or "--". Every complaint ends in the same usage line, so
+  // scanGetopt's result is checked rather than a GetoptError caught.
+  const scan = scanGetopt(argv, OPTSTRING);
   let version = false;
-  for (; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    if (a === '--') {
-      i++;
-      break;
-    }
-    if (a.length < 2 || a[0] !== '-') break;
-    // getopt style: flags may be grouped (-ttv) and an option argument may be attached (-l80).
-    for (let j = 1; j < a.length; j++) {
-      const c = a[j];
-      if (c === 't') o.timestamp = Math.min(3, o.timestamp + 1) as 0 | 1 | 2 | 3;
-      else if (c === 'v') o.verbose++;
-      else if (c === 'V') version = true;
-      else if (c === 'r' || c === 'R' || c === 'l' || c === 'b') {
-        let val: string | undefined = a.slice(j + 1);
-        if (val === '') val = argv[++i];
-        if (val === undefined) throw usageError(USAGE, EXIT_FATAL);
-        if (c === 'r') {
-          if (Buffer.byteLength(val) !== 1) throw usageError(USAGE, EXIT_FATAL);
-          o.replaceChar = val;
-        } else if (c === 'R') o.replaceChars = val;
-        else if (c === 'l') o.lineMax = count(val, USAGE, prog, 'l') || 1000;
-        else o.bufLen = count(val, USAGE, prog, 'b') || 1024;
-        break;
-      } else throw usageError(USAGE, EXIT_FATAL);
-    }
+  for (const { opt, arg } of scan.opts) {
+    if (opt === 't') o.timestamp = Math.min(3, o.timestamp + 1) as 0 | 1 | 2 | 3;
+    else if (opt === 'v') o.verbose++;
+    else if (opt === 'V') version = true;
+    else if (opt === 'r') {
+      if (Buffer.byteLength(arg) !== 1) throw usageError(USAGE, EXIT_FATAL);
+      o.replaceChar = arg;
+    } else if (opt === 'R') o.replaceChars = arg;
+    else if (opt === 'l') o.lineMax = count(arg, USAGE, prog, 'l') || 1000;
+    else o.bufLen = count(arg, USAGE, prog, 'b') || 1024;
   }
+  // why: svlogd prints sgetopt's complaint and then its usage; tsvlog prints the usage line only
+  // (as before the move onto the shared getopt), with svlogd's exit code.
+  if (scan.error !== undefined) throw usageError(USAGE, EXIT_FATAL);
   if (version) throw usageError(`${versionLine(prog)}\n${USAGE}`, EXIT_FATAL);
   if (o.replaceChars !== '' && o.replaceChar === undefined) o.replaceChar = '_';
   if (o.bufLen <= o.lineMax) throw usageError(USAGE, EXIT_FATAL);
-  o.dirs = argv.slice(i);
+  o.dirs = scan.rest;
   if (o.dirs.length === 0) throw usageError(USAGE, EXIT_FATAL);
   return o;
 }
@@ -88,25 +81,18 @@ export interface CatOptions {
   dirs: string[];
 }
 
-/** Parse the arguments after `-c`: [-f] [-n N] dir ...; throws a usage ToolError (exit 100). */
+/** Parse the arguments after `-c`: [-f] [-n N] dir ... (getopt "fn:": -fn5 groups); throws a
+ * usage ToolError (exit 100). */
 export function parseCatArgs(argv: string[]): CatOptions {
   const o: CatOptions = { follow: false, lines: undefined, dirs: [] };
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    if (a === '--') {
-      i++;
-      break;
-    }
-    if (a === '-f') o.follow = true;
-    else if (a.startsWith('-n')) {
-      const v = a.length > 2 ? a.slice(2) : argv[++i];
-      if (v === undefined || !/^[0-9]+$/.test(v)) throw usageError(CAT_USAGE, 100);
-      o.lines = Number(v);
-    } else if (a.startsWith('-') && a.length > 1) throw usageError(CAT_USAGE, 100);
-    else break;
+  const scan = scanGetopt(argv, 'fn:');
+  if (scan.error !== undefined) throw usageError(CAT_USAGE, EXIT.usage);
+  for (const { opt, arg } of scan.opts) {
+    if (opt === 'f') o.follow = true;
+    else if (!/^[0-9]+$/.test(arg)) throw usageError(CAT_USAGE, EXIT.usage);
+    else o.lines = Number(arg);
   }
-  o.dirs = argv.slice(i);
-  if (o.dirs.length === 0) throw usageError(CAT_USAGE, 100);
+  o.dirs = scan.rest;
+  if (o.dirs.length === 0) throw usageError(CAT_USAGE, EXIT.usage);
   return o;
 }

@@ -6,7 +6,7 @@
 // start), "hook exit 0 = handled", the kill timers of the service and of the process group it
 // left, the in-process logger's signal mapping, and the end of the exit sequence (down, no group
 // left: exitReady). runit's `want` stays an orthogonal field, as in runsv.
-import { LETTER_SIGNAL } from '@tsv/core';
+import { EXIT, LETTER_SIGNAL } from '@tsv/core';
 import { backoffDelay, DEFAULT_SETTINGS, type Settings } from './policy.js';
 
 /** runit's states (status byte 19). */
@@ -636,7 +636,7 @@ class Step {
     if (ev.what === 'run') {
       s.starts += 1;
       s.since = this.now;
-      s.lastExit = { code: 111, signal: null, at: this.now.wall, reason };
+      s.lastExit = { code: EXIT.temporary, signal: null, at: this.now.wall, reason };
     }
     this.goDown(false);
   }

@@ -7,7 +7,7 @@
 import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osc } from 'node:os';
-import { decodeControl, errstr, type ExtraStatus, projectStatus, SERVICE } from '@tsv/core';
+import { decodeControl, errstr, EXIT, type ExtraStatus, projectStatus, SERVICE } from '@tsv/core';
 import { childWatcher, pidsInGroup, procStat, spawnChild, type ChildFd } from '@tsv/os';
 import { pipe } from '@tsv/native';
 import { initialState, step, type Effect, type MachineEvent, type MachineState, type Now, type TimerName } from './machine.js';
@@ -381,7 +381,7 @@ export class Slot {
       (code) => this.loggerEnded(handle, code),
       (err: unknown) => {
         this.o.warn(`logger failed: ${errstr(err)}`);
-        this.loggerEnded(handle, 111);
+        this.loggerEnded(handle, EXIT.temporary);
       },
     );
     this.dispatch({ type: 'spawned', what: 'run', pid: process.pid, pgid: 0 });

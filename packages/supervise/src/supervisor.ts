@@ -5,7 +5,7 @@
 // LIFE_TABLE's (machine.ts).
 import { accessSync, closeSync, realpathSync, statSync, constants as fsc } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { CGROUP, ENV, errCode, errstr, type ExtraStatus, fatalFrom, SERVICE, ToolError } from '@tsv/core';
+import { CGROUP, ENV, errCode, errstr, EXIT, type ExtraStatus, fatalFrom, SERVICE, ToolError } from '@tsv/core';
 import { procStat, startNofile } from '@tsv/os';
 import { pipe } from '@tsv/native';
 import { SuperviseDir } from './supervise-dir.js';
@@ -78,7 +78,7 @@ export class Supervisor {
    * previous supervisor, then start run (and the logger). Rejects with a ToolError (exit 111)
    * when it cannot supervise. */
   async start(): Promise<void> {
-    if (this.life !== 'new' && this.life !== 'newThenExit') throw new ToolError('already started', 111);
+    if (this.life !== 'new' && this.life !== 'newThenExit') throw new ToolError('already started', EXIT.temporary);
     this.lifeEvent({ type: 'start' });
     try {
       await this.setUp();
@@ -137,8 +137,11 @@ export class Supervisor {
         this.closeLogPipe();
         break;
       case 'release':
-        this.release();
-        this.resolveExited();
+        // why: a status write still in the thread pool lands before the lock is let go.
+        void Promise.all([this.mainDir?.flushed(), this.logDir?.flushed()]).then(() => {
+          this.release();
+          this.resolveExited();
+        });
         break;
       default:
         assertNever(fx);
@@ -309,8 +312,13 @@ export class Supervisor {
       (chunk) => this.mainControl(chunk),
       (err) => this.warn(`unable to read supervise/control: ${errstr(err)}`),
     );
+    // why: the first writes of a start go to the thread pool (SuperviseDir.deferWrites); the
+    // initial status is on disk before ok exists, as runsv has it.
+    this.mainDir.deferWrites();
     main.writeNow();
+    await this.mainDir.flushed();
     this.mainDir.openOk();
+    this.mainDir.deferWrites();
     this.main = main;
 
     if (this.logDir !== null && this.logPipe !== null) {
@@ -334,8 +342,11 @@ export class Supervisor {
         (chunk) => logSlot.controlBytes(chunk),
         (err) => this.warn(`unable to read log/supervise/control: ${errstr(err)}`),
       );
+      this.logDir.deferWrites();
       logSlot.writeNow();
+      await this.logDir.flushed();
       this.logDir.openOk();
+      this.logDir.deferWrites();
       this.log = logSlot;
     }
     // why: before run starts, so no change after the start is missed (the initial scan is done).

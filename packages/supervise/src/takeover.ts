@@ -8,7 +8,7 @@
 // checking their identity again, and polls /proc for them to be gone.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeExtraStatus, decodeStatus, errstr, SERVICE, SUPERVISE, ToolError } from '@tsv/core';
+import { decodeExtraStatus, decodeStatus, errstr, EXIT, SERVICE, SUPERVISE, ToolError, USER_HZ } from '@tsv/core';
 import { isSameLiveProcess, pidsInGroup, procStat } from '@tsv/os';
 import { orphanStep, type Orphan as OrphanMachine, type OrphanEventType } from './orphan-table.js';
 
@@ -27,9 +27,6 @@ export interface TakeoverTimes {
 const DEFAULT_KILL_MS = 7000;
 const DEFAULT_LOG_DRAIN_MS = 5000;
 const DEFAULT_GIVE_UP_MS = 5000;
-/** USER_HZ, the unit of /proc/PID/stat start times: 100 on every mainstream Linux architecture
- * (Node cannot call sysconf(_SC_CLK_TCK)). Only the status-time rule below depends on it. */
-const CLOCK_TICKS_PER_S = 100;
 /** Slack of the status-time rule: /proc/stat's btime is whole seconds, the wall clock may have
  * been slewed since the process started, and a supervisor stamps the status just after fork. */
 const START_SLACK_MS = 2000;
@@ -90,7 +87,7 @@ async function runOrphan(o: Found, m0: OrphanMachine, warn: (line: string) => vo
         case 'done':
           return;
         case 'fail':
-          throw new ToolError(fx.message, 111);
+          throw new ToolError(fx.message, EXIT.temporary);
         default:
           assertNever(fx);
       }
@@ -181,7 +178,7 @@ function readStatusStart(sup: string, pid: number): number | undefined {
 function startedAt(startTicks: number, startMs: number): boolean {
   const btime = bootTimeS();
   if (btime === undefined) return false;
-  const procMs = (btime + startTicks / CLOCK_TICKS_PER_S) * 1000;
+  const procMs = (btime + startTicks / USER_HZ) * 1000;
   return Math.abs(procMs - startMs) <= START_SLACK_MS;
 }
 
@@ -238,7 +235,7 @@ function signalOrphan(o: Found, sig: NodeJS.Signals): void {
       process.kill(t, sig);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ESRCH') continue;
-      throw new ToolError(`unable to stop ${o.label} (pid ${o.pid}) left running by a dead supervisor: ${errstr(e)}`, 111);
+      throw new ToolError(`unable to stop ${o.label} (pid ${o.pid}) left running by a dead supervisor: ${errstr(e)}`, EXIT.temporary);
     }
   }
 }

@@ -1,12 +1,8 @@
 // CPU and memory of a service's processes, from /proc (Linux): one scan of /proc per `tsvctl
 // list`, then per service the members of its process group (or session) and their usage.
 import { readFileSync } from 'node:fs';
-import { parseProcStat, type ProcStat } from '@tsv/core';
+import { parseProcStat, USER_HZ, type ProcStat } from '@tsv/core';
 import { procPids } from '@tsv/os';
-
-/** Clock ticks per second of /proc's utime and stime: USER_HZ, 100 on every Linux ABI Node runs on
- * (the kernel scales to it whatever its own HZ; sysconf(_SC_CLK_TCK) is not reachable from Node). */
-export const USER_HZ = 100;
 
 /** One process as the /proc scan saw it. */
 export interface ProcEntry extends ProcStat {
