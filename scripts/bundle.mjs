@@ -8,7 +8,7 @@
 // (../bin, ../package.json) still resolve, and the addon is found by package name.
 import { decode, encode } from '@jridgewell/sourcemap-codec';
 import { build } from 'esbuild';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -132,4 +132,6 @@ export function launchers() {
 }
 
 // why the check: scripts/pack.mjs imports this file for bundleAll; run as a script, it bundles.
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await bundleAll();
+// why realpath: run through a symlinked scripts/ (as the README test does), argv[1] is the link's
+// path while import.meta.url is the file's real one.
+if (process.argv[1] !== undefined && realpathSync(resolve(process.argv[1])) === fileURLToPath(import.meta.url)) await bundleAll();

@@ -17,7 +17,7 @@
 // Why prebuilt: installing with a prebuild takes no compiler and a few seconds; without one the
 // install needs python3, make and a C compiler (see docs/install.md for the figures).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,6 +119,8 @@ export async function pack(outDir, { arches = ['x64', 'arm64'] } = {}) {
   }
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// why realpath: run through a symlinked scripts/ (as the README test does), argv[1] is the link's
+// path while import.meta.url is the file's real one.
+if (process.argv[1] !== undefined && realpathSync(resolve(process.argv[1])) === fileURLToPath(import.meta.url)) {
   process.stdout.write(`${await pack(process.argv[2] ?? '.')}\n`);
 }

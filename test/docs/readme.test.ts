@@ -57,11 +57,15 @@ t.test('every README block but the install one, line by line', async (t) => {
   const dir = scanTmpdir(t, 'tsv-readme-');
   killUnderAtEnd(t, dir);
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  // `node scripts/pack.mjs` is run from the checkout: scripts/ resolves the checkout by its real path
+  symlinkSync(join(ROOT, 'scripts'), join(dir, 'scripts'));
   const hasSv = (await run('sh', ['-c', 'command -v sv'])).code === 0;
   // the demo's services, copied as demo.mjs would, with web on a free port
   cpSync(join(ROOT, 'service-examples'), join(dir, '.tsv-demo'), { recursive: true, filter: (p) => !p.endsWith('.mjs') || p.includes('/web/') });
   writeFileSync(join(dir, '.tsv-demo', 'web', 'env', 'PORT'), `${await freePort()}\n`);
-  const env = scanEnv({ PATH: `${BIN_DIR}:${process.env.PATH ?? '/usr/bin:/bin'}`, TSV_DEMO_DIR: join(dir, '.tsv-demo') });
+  // `npm i -g` installs into a prefix of the temp dir, not the machine's (its bin after ours)
+  const prefix = join(dir, '.npm-global');
+  const env = scanEnv({ PATH: `${BIN_DIR}:${join(prefix, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`, TSV_DEMO_DIR: join(dir, '.tsv-demo'), npm_config_prefix: prefix });
   for (const [i, block] of blocks.entries()) {
     if (i === 0) continue;
     const needsDemo = block.some((l) => l.includes('.tsv-demo'));
@@ -90,7 +94,8 @@ t.test('every README block but the install one, line by line', async (t) => {
         t.equal((await f.exited).code, 0, `${line}: output, then Ctrl-C: exit 0`);
         continue;
       }
-      const r = await run('bash', ['-c', cmd], { cwd: dir, env, timeoutMs: 30_000 });
+      // why 180 s: `node scripts/pack.mjs` builds the addon twice (x64, and arm64 cross-compiled)
+      const r = await run('bash', ['-c', cmd], { cwd: dir, env, timeoutMs: 180_000 });
       t.equal(r.code, 0, `${line}: exit 0${r.code === 0 ? '' : `\n${r.stdout}${r.stderr}`}`);
     }
     if (demo !== undefined) {

@@ -136,9 +136,9 @@ t.test('tsvctl jobs -n (dry run), once, invalid and never-firing expressions', a
   t.equal(dryBad.stderr, `tsvctl: fatal: ./bad/schedule: invalid minute: 61 (Invalid value for minute: 61)\n`);
   t.equal((await tsvctl(root, ['jobs', '-n', 'feb', root])).stdout, 'feb: 0 0 30 2 *\nnever fires\n');
 
-  const ty = await startTsv(t, yearly);
-  const tb = await startTsv(t, bad);
-  const tf = await startTsv(t, feb);
+  const ty = await startTsv(t, yearly, { quiet: true });
+  const tb = await startTsv(t, bad, { quiet: true });
+  const tf = await startTsv(t, feb, { quiet: true });
   await waitFor(() => sched(yearly)?.state === 'waiting', 10_000, 'yearly scheduled');
   const once = await tsvctl(root, ['-w', '5', 'once', './yearly']);
   t.equal(once.code, 0, once.stdout + once.stderr);

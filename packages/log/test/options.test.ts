@@ -34,11 +34,13 @@ t.test('usage errors exit 111 with the usage line of the name run as', async (t)
       continue;
     }
     t.equal(e?.exitCode, 111, `${JSON.stringify(argv)}: exit 111`);
-    t.equal(e?.message, 'usage: svlogd [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...', `${JSON.stringify(argv)}: the usage line only`);
+    // a bad number is named first (issue 11: errors name the bad value), then the usage line
+    const named = argv[0] === '-b' ? 'svlogd: fatal: invalid number for -b: -1\n' : '';
+    t.equal(e?.message, `${named}usage: svlogd [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...`, `${JSON.stringify(argv)}: the usage line${named === '' ? ' only' : ', after the bad value'}`);
   }
   const v = thrown(() => parseTsvlogArgs(['-V', 'd'], 'svlogd'));
-  t.match(v?.message, /^svlogd: version .*\nusage: svlogd /, '-V: the version, then the usage');
-  t.equal(thrown(() => parseTsvlogArgs(['-V', '-x', 'd']))?.message.includes('version'), false, 'an illegal option after -V: usage only');
+  t.match(v?.message, /^svlogd \(tsv\) \S+\nusage: svlogd /, '-V: the version line (the one form of every program), then the usage');
+  t.equal(thrown(() => parseTsvlogArgs(['-V', '-x', 'd']))?.message.includes('(tsv)'), false, 'an illegal option after -V: usage only');
 });
 
 t.test('-c [-f] [-n lines] dir ...', async (t) => {

@@ -14,9 +14,10 @@ export function serviceRoot(t: Teardownable): string {
 }
 
 /** Start `tsv dir` (cwd: dir's parent, name relative) and wait until sv would see it alive. */
-export async function startTsv(t: Teardownable, dir: string, opts: { waitOk?: boolean; name?: string } = {}): Promise<Tracked> {
+export async function startTsv(t: Teardownable, dir: string, opts: { waitOk?: boolean; name?: string; quiet?: boolean } = {}): Promise<Tracked> {
   const name = opts.name ?? (dir.split('/').pop() as string);
-  const tr = spawnTracked(t, bin('tsv'), [name], { cwd: dirname(dir), env: { ...process.env, PATH: testPath() } });
+  // quiet: -q, no event lines (started, exited ...) on stderr: only warnings
+  const tr = spawnTracked(t, bin('tsv'), opts.quiet === true ? ['-q', name] : [name], { cwd: dirname(dir), env: { ...process.env, PATH: testPath() } });
   if (opts.waitOk !== false) await waitFor(() => okAlive(dir), 15_000, `tsv on ${dir} to open supervise/ok`);
   return tr;
 }
