@@ -1,6 +1,6 @@
 // A service directory, opened: its status, its commands (each awaited to its effect), its
 // status changes and its log lines.
-import { SERVICE } from '@tsv/core';
+import { SERVICE, SIGNAL_LETTER } from '@tsv/core';
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { statusChanges, type ChangesOptions } from './changes.js';
@@ -11,20 +11,6 @@ import { readStatus, type ServiceStatus } from './status.js';
 
 /** The signals a supervisor sends for a control byte (runit's and tsv's alike). */
 export type ServiceSignal = 'SIGHUP' | 'SIGALRM' | 'SIGINT' | 'SIGQUIT' | 'SIGUSR1' | 'SIGUSR2' | 'SIGTERM' | 'SIGKILL' | 'SIGSTOP' | 'SIGCONT';
-
-/** The control byte of each signal (runit.md 2.5). */
-const SIGNAL_LETTER: Readonly<Record<ServiceSignal, string>> = {
-  SIGHUP: 'h',
-  SIGALRM: 'a',
-  SIGINT: 'i',
-  SIGQUIT: 'q',
-  SIGUSR1: '1',
-  SIGUSR2: '2',
-  SIGTERM: 't',
-  SIGKILL: 'k',
-  SIGSTOP: 'p',
-  SIGCONT: 'c',
-};
 
 /** A supervised service directory (tsv's or a real runsv's). Every method reads supervise/
  * afresh: a Service holds no state but its path. */

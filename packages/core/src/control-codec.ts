@@ -19,6 +19,9 @@ export const LETTER_SIGNAL: Readonly<Record<string, NodeJS.Signals>> = {
   '2': 'SIGUSR2',
 };
 
+/** The control letter of each signal a supervisor sends for one (LETTER_SIGNAL inverted). */
+export const SIGNAL_LETTER: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(LETTER_SIGNAL).map(([letter, signal]) => [signal, letter]));
+
 /** Split bytes read from the control FIFO into known letters; unknown bytes are dropped. */
 export function decodeControl(chunk: Buffer): ControlLetter[] {
   const out: ControlLetter[] = [];

@@ -22,3 +22,23 @@ export function stateColour(state: string, wantUp: boolean): Colour | undefined 
   if (state === 'down') return wantUp ? 'red' : undefined;
   return 'red';
 }
+
+/** A table cell: its text and colour. */
+export interface Cell {
+  text: string;
+  colour?: Colour | undefined;
+}
+
+/** Rows of cells (the first the header) as aligned text: two spaces between columns, no
+ * trailing blanks, colours only when on. */
+export function alignTable(rows: readonly (readonly Cell[])[], on: boolean): string {
+  const columns = Math.max(0, ...rows.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(...rows.map((r) => r[i]?.text.length ?? 0)));
+  const lines = rows.map((r) =>
+    r
+      .map((c, i) => paint(c.text, c.colour, on) + (i === r.length - 1 ? '' : ' '.repeat((widths[i] ?? 0) - c.text.length)))
+      .join('  ')
+      .trimEnd(),
+  );
+  return `${lines.join('\n')}\n`;
+}

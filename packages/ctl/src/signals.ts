@@ -1,6 +1,7 @@
 // Signal names and numbers for `tsvctl kill SIG svc` / `tsvctl signal SIG svc`, and the control
 // letters runsv already knows for some of them (so those work against a real runsv too).
 import { constants } from 'node:os';
+import { SIGNAL_LETTER } from '@tsv/core';
 
 /** A signal given on the command line, resolved. */
 export interface SignalSpec {
@@ -10,20 +11,6 @@ export interface SignalSpec {
   /** the runsv control letter that sends it, when there is one */
   letter: string | undefined;
 }
-
-/** Signals runsv sends itself for a control byte (runit.md 2.5). */
-const LETTER_OF: Readonly<Record<string, string>> = {
-  SIGHUP: 'h',
-  SIGALRM: 'a',
-  SIGINT: 'i',
-  SIGQUIT: 'q',
-  SIGUSR1: '1',
-  SIGUSR2: '2',
-  SIGTERM: 't',
-  SIGKILL: 'k',
-  SIGSTOP: 'p',
-  SIGCONT: 'c',
-};
 
 /** Highest signal number on Linux (SIGRTMAX). */
 const MAX_SIGNAL = 64;
@@ -49,5 +36,5 @@ export function parseSignal(word: string): SignalSpec | undefined {
     num = n;
   }
   const name = signalName(num);
-  return { name, num, letter: LETTER_OF[name] };
+  return { name, num, letter: SIGNAL_LETTER[name] };
 }

@@ -1,15 +1,10 @@
 // `tsvctl jobs`' output: the table (JOB, NEXT RUN relative and absolute in local time, LAST RUN,
 // STATUS, TIME, FAILS, NOTE), JSON, and the dry run's list of ticks. Pure: rows and "now" in,
 // text out (local time is the process's zone, $TZ).
-import { paint, type Colour } from '../colour.js';
+import { alignTable, paint, type Cell, type Colour } from '../colour.js';
 import type { JobRow } from './jobs.js';
 import { formatDuration } from './list-render.js';
 
-/** A cell. */
-interface Cell {
-  text: string;
-  colour?: Colour | undefined;
-}
 
 /** Two digits. */
 const two = (n: number): string => String(n).padStart(2, '0');
@@ -98,15 +93,7 @@ function cells(r: JobRow, nowMs: number): Cell[] {
 /** The table, one line per job under a header. */
 export function renderJobsTable(rows: readonly JobRow[], nowMs: number, colour: boolean): string {
   const header: Cell[] = ['JOB', 'NEXT RUN', 'LAST RUN', 'STATUS', 'TIME', 'FAILS', 'NOTE'].map((text) => ({ text, colour: 'bold' }));
-  const all = [header, ...rows.map((r) => cells(r, nowMs))];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]?.text.length ?? 0)));
-  const lines = all.map((r) =>
-    r
-      .map((c, i) => paint(c.text, c.colour, colour) + (i === r.length - 1 ? '' : ' '.repeat((widths[i] ?? 0) - c.text.length)))
-      .join('  ')
-      .trimEnd(),
-  );
-  return `${lines.join('\n')}\n`;
+  return alignTable([header, ...rows.map((r) => cells(r, nowMs))], colour);
 }
 
 /** The JSON array (one object per job, the fields of JobRow). */

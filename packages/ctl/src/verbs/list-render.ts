@@ -1,13 +1,8 @@
 // `tsvctl list`'s output: an aligned table (colours only when asked: on a TTY without NO_COLOR),
 // or JSON. Pure: rows in, text out.
-import { paint, stateColour, type Colour } from '../colour.js';
+import { alignTable, paint, stateColour, type Cell, type Colour } from '../colour.js';
 import type { LastExitRow, ListRow } from './list.js';
 
-/** A cell: its text and colour. */
-interface Cell {
-  text: string;
-  colour?: Colour | undefined;
-}
 
 /** A duration in a short human form: 45s, 12m03s, 3h04m, 2d03h. */
 export function formatDuration(sec: number): string {
@@ -104,15 +99,7 @@ function cells(r: ListRow): Cell[] {
 /** The table, one line per service under a header; `no services in DIR` for an empty one. */
 export function renderListTable(rows: readonly ListRow[], colour: boolean): string {
   const header: Cell[] = ['SERVICE', 'STATE', 'PID', 'TIME', 'RESTARTS', 'LAST EXIT', 'READY', 'CPU', 'MEM', 'MODE', 'LOG', 'NOTE'].map((text) => ({ text, colour: 'bold' }));
-  const all = [header, ...rows.map(cells)];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]?.text.length ?? 0)));
-  const lines = all.map((r) =>
-    r
-      .map((c, i) => paint(c.text, c.colour, colour) + (i === r.length - 1 ? '' : ' '.repeat((widths[i] ?? 0) - c.text.length)))
-      .join('  ')
-      .trimEnd(),
-  );
-  return `${lines.join('\n')}\n`;
+  return alignTable([header, ...rows.map(cells)], colour);
 }
 
 /** The JSON array (one object per service, the fields of ListRow). */
