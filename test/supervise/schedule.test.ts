@@ -155,6 +155,8 @@ t.test('tsvctl jobs -n (dry run), once, invalid and never-firing expressions', a
   t.equal(tb.stderr().split('\n').filter((l) => l !== '').length, 1, 'one line');
   t.equal(status(bad)?.state, 'down');
   t.equal(status(bad)?.pid, 0);
+  const st = await tsvctl(root, ['status', './bad']);
+  t.match(st.stdout, /^down: \.\/bad: \d+s, normally up, schedule: invalid minute: 61 \(Invalid value for minute: 61\)\n$/, 'tsvctl status says why it is not scheduled');
   await waitFor(() => sched(feb)?.state === 'never', 10_000, 'feb: never');
   t.match(tf.stderr(), /warning: schedule: never fires: 0 0 30 2 \*; the service stays down/);
   const jobs = await tsvctl(root, ['jobs', root]);

@@ -4,8 +4,9 @@
 // after sv's flags) and sv's report lines with the exit code they make (runit.md 3.7). One
 // module because every tsvctl command needs all three and each ESM module costs start-up time;
 // the table and JSON renderings are loaded lazily.
-import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
-import { decodeStatus, errCode, errstr, EXIT, type ExtraProcess, type ExtraStatus, monoAgeSeconds, type RunState, SERVICE, type Snapshot, STATUS_SIZE, statusOfExtra, type StatusRecord, SUPERVISE } from '@tsv/core';
+import { closeSync, constants, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeScheduleStatus, decodeStatus, errCode, errstr, EXIT, type ExtraProcess, type ExtraStatus, monoAgeSeconds, type RunState, SERVICE, type Snapshot, STATUS_SIZE, statusOfExtra, type StatusRecord, SUPERVISE } from '@tsv/core';
 import { cgroupOomKills, probe, writeErr, writeOut, type ExtraReader } from '@tsv/os';
 import { chdirError, servicePath } from './argv.js';
 import { instanceDir, poolNotes, readPoolFile, type PoolInfo } from './pool-file.js';
@@ -28,6 +29,9 @@ export interface ServiceStatus {
   main: ProcStatus;
   /** null: no log/ (ENOENT); a string: log/ could not be entered (sv's warning text) */
   log: ProcStatus | string | null;
+  /** a scheduled service that is not scheduled (supervise/schedule.json): why, e.g.
+   * `schedule: invalid minute: 61 (...)`; read with the extras */
+  unscheduled?: string;
   /** a pool (tsv's pool.json, read with the extras): its state and each instance's status */
   pool?: { info: PoolInfo; instances: { id: number; name: string; dir: string; st: ProcStatus }[] };
 }
@@ -59,13 +63,27 @@ export function collectStatus(name: string, dir: string, now: Now, withExtras: b
     if (err === undefined) log = procStatus(logDir, now, withExtras, readExtra);
     else if (errCode(err) !== 'ENOENT') log = `unable to change directory: ${errstr(err)}`;
   }
+  const why = main.problem === undefined && withExtras ? unscheduledReason(dir) : undefined;
   const info = main.problem === undefined && withExtras ? readPoolFile(dir) : undefined;
-  if (info === undefined) return { name, dir, main, log };
+  if (info === undefined) return { name, dir, main, log, ...(why !== undefined ? { unscheduled: why } : {}) };
   const instances = info.instances.map(({ id }) => {
     const idir = instanceDir(dir, id);
     return { id, name: `${name}@${id}`, dir: idir, st: procStatus(idir, now, withExtras, readExtra) };
   });
   return { name, dir, main, log, pool: { info, instances } };
+}
+
+/** Why a scheduled service is not scheduled (an invalid or never-firing `schedule`), from the
+ * supervisor's supervise/schedule.json; undefined for any other service. */
+function unscheduledReason(dir: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, SERVICE.supervise, SUPERVISE.schedule), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const st = decodeScheduleStatus(text);
+  return st !== undefined && (st.state === 'invalid' || st.state === 'never') && st.reason !== null ? st.reason : undefined;
 }
 
 /** LSB status exit code of the main service (runit 2.3.0): 0 up, 3 down, 4 unknown; sv's own
@@ -86,6 +104,7 @@ export function renderPlain(s: ServiceStatus, count: () => void): string {
   }
   let text = procText(name, name, main);
   if (s.pool !== undefined && main.view !== undefined) text += poolNotes(s.pool.info).map((n) => `, ${n}`).join('');
+  if (s.unscheduled !== undefined && main.view !== undefined) text += `, ${s.unscheduled}`;
   const under = s.pool === undefined ? '' : s.pool.instances.map((i) => `  ${i.st.problem !== undefined ? `${i.st.problem.level}: ${i.name}: ${i.st.problem.message}` : procText(name, i.name, i.st)}\n`).join('');
   if (s.log === null) return `${text}\n${under}`;
   text += '; ';
