@@ -1,6 +1,6 @@
 // The container example (docs/container/, docs/containers.md) run with tsvscan as PID 1 of a
 // PID namespace (`unshare --pid --fork --mount-proc`, the container stand-in): the service's
-// lines reach tsvscan's stdout prefixed with its name (kubectl logs), `tsvctl check` is the
+// lines reach tsvscan's stderr prefixed with its name (kubectl logs) as well as log/main, `tsvctl check` is the
 // readiness probe (exit 0 once it answers), an orphan zombie is reaped by PID 1, and TERM (docker
 // stop) ends it with exit 0.
 import t from 'tap';
@@ -24,8 +24,11 @@ t.test('docs/container services under tsvscan as PID 1: named stdout, probes, re
   // why unshare --net too: port 8080 of a namespace of its own never meets another test's
   const ns = spawnTracked(t, 'unshare', ['--pid', '--fork', '--mount-proc', '--net', 'sh', '-c', 'ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null; exec "$@"', 'sh', ...cleanCmd('tsvscan', [dir]).flat()], { env: scanEnv() });
   const init = await waitFor(() => childPids(ns.pid)[0], 15_000, 'PID 1 of the namespace');
-  await waitForText(ns.stdout, /^web: listening on 8080$/m, 20_000);
-  t.pass('the service\'s line on tsvscan\'s stdout, prefixed with its name');
+  await waitForText(ns.stderr, /^web: \d{4}-\d\d-\d\d_\S+ listening on 8080$/m, 20_000);
+  t.pass('the service\'s line on tsvscan\'s stderr, stamped and prefixed with its name (log/main/config: e*)');
+  // why a wait: the alert goes to stderr as the line is read, the directory's write follows it
+  await waitFor(() => /listening on 8080\n/.test(readFileSync(join(dir, 'web', 'log', 'main', 'current'), 'utf8')), 10_000, 'the same line in log/main/current');
+  t.pass('and the same line in log/main/current');
   // the probe runs inside the container (its network): nsenter into the namespace as kubectl exec would
   const check = await waitFor(async () => {
     const r = spawnSync('nsenter', ['-t', String(init), '-n', '-p', ...cleanCmd('tsvctl', ['check', join(dir, 'web')]).flat()], { encoding: 'utf8', env: scanEnv() });
