@@ -2,11 +2,10 @@
 // reaped when it dies, killed when its service is removed or tsvscan stops; as PID 1 of a PID
 // namespace (unshare) it reaps every zombie and TERM brings everything down with exit 0.
 import t from 'tap';
-import { rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { childPids, procStat } from '@tsv/os';
 import { alive, IS_ROOT, spawnTracked, waitFor, type Teardownable } from '@tsv/testkit';
-import { killUnderAtEnd, scanTmpdir, makeService, sleepers, startScan, scanEnv, cleanCmd, supervisedPid } from '@tsv/testkit/scan';
+import { killUnderAtEnd, scanTmpdir, makeService, sleepers, startScan, scanEnv, cleanCmd, supervisedPid, removeLive } from '@tsv/testkit/scan';
 
 const mark = (): string => String(200_000 + Math.floor(Math.random() * 700_000));
 
@@ -32,7 +31,7 @@ t.test('a daemon left in the service group is re-parented to tsvscan and killed 
   const [daemon] = await waitFor(() => (sleepers(d).length === 1 ? sleepers(d) : undefined), 15_000, 'the daemon');
   await waitFor(() => procStat(daemon!)?.ppid === scan.pid, 15_000, 'the daemon to be re-parented to tsvscan');
   await waitFor(() => sleepers(m).length === 2, 15_000, 'both services');
-  rmSync(`${dir}/a`, { recursive: true, force: true });
+  await removeLive(`${dir}/a`);
   await waitFor(() => !alive(daemon!), 20_000, 'the daemon to be killed with its service');
   t.equal(sleepers(m).length, 1, 'the other service runs on');
   scan.child.kill('SIGTERM');
@@ -67,7 +66,7 @@ t.test('a setsid daemon holding the log pipe is killed with its service, so its 
   const [daemon] = await waitFor(() => (sleepers(d).length === 1 ? sleepers(d) : undefined), 15_000, 'the daemon');
   await waitFor(() => procStat(daemon!)?.ppid === scan.pid && sleepers(m).length === 2, 15_000, 'daemon re-parented, services up');
   const logger = await waitFor(() => supervisedPid(`${dir}/a/log`), 15_000, 'the logger');
-  rmSync(`${dir}/a`, { recursive: true, force: true });
+  await removeLive(`${dir}/a`);
   await waitFor(() => !alive(daemon!), 20_000, 'the daemon to be killed with its service');
   await waitFor(() => !alive(logger), 20_000, 'the logger to reach end of input and exit');
   t.equal(sleepers(m).length, 1, 'b runs on');

@@ -5,7 +5,7 @@ import t from 'tap';
 import { renameSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alive, run, waitFor } from '@tsv/testkit';
-import { makeService, scanTmpdir, sleepers, startScan, supervisedPid, scanEnv, cleanCmd } from '@tsv/testkit/scan';
+import { makeService, scanTmpdir, sleepers, startScan, supervisedPid, scanEnv, cleanCmd, removeLive } from '@tsv/testkit/scan';
 
 /** A unique sleep argument, so services of this test are counted apart from anything else. */
 const mark = (): string => String(200_000 + Math.floor(Math.random() * 700_000));
@@ -37,7 +37,7 @@ t.test('services start, new ones appear, removed ones stop, renamed ones keep ru
   t.equal(supervisedPid(join(dir, 'renamed')), pidNew, 'its supervisor writes under the new name');
 
   const pidB = supervisedPid(join(dir, 'b c'));
-  rmSync(join(dir, 'b c'), { recursive: true, force: true });
+  await removeLive(join(dir, 'b c'));
   await waitFor(() => !alive(pidB), 15_000, 'the removed service to stop');
   t.equal(sleepers(m).length, 3, 'others untouched');
 
@@ -75,7 +75,7 @@ t.test('logger stops after its service and gets every line', async (t) => {
   makeService(dir, 's', "trap 'echo bye; exit 0' TERM\necho hello\nwhile :; do sleep 0.05; done", 'exec cat > ../../s.log');
   const scan = startScan(t, dir);
   await waitFor(() => readFileSync(join(dir, 's.log'), 'utf8').includes('hello'), 15_000, 'hello in the log');
-  rmSync(join(dir, 's'), { recursive: true, force: true });
+  await removeLive(join(dir, 's'));
   await waitFor(() => readFileSync(join(dir, 's.log'), 'utf8').includes('bye'), 15_000, 'the line written on TERM');
   scan.child.kill('SIGTERM');
   t.equal((await scan.exited).code, 0);

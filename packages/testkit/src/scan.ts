@@ -93,6 +93,23 @@ export function scanTmpdir(t: Teardownable, prefix = 'tsv-scan-'): string {
   return dir;
 }
 
+/** rm -rf of a service directory its supervisor may be writing into at that moment (a status
+ * write creates supervise/*.new while the removal runs: ENOTEMPTY, retried), as a person
+ * removing a service from a scan directory does. */
+export async function removeLive(path: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      rmSync(path, { recursive: true, force: true });
+      return;
+    } catch (err) {
+      // why again: the supervisor's shutdown writes (the service and its logger stopping as the
+      // directory vanishes) can put one more file into a supervise/ being emptied
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' || i >= 100) throw err;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
 /** The environment for tsvscan in tests: our PATH first, without tap's NODE_OPTIONS hook (it would
  * load tap's process-info recorder into tsvscan, which fails for another user). */
 export function scanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
