@@ -10,6 +10,7 @@ import { procStat } from '@tsv/os';
 import type { MachineState, Now } from './machine.js';
 import { initialPool, parseInstances, poolEventOf, poolStep, type InstanceView, type Pool as PoolModel, type PoolEffect, type PoolEvent, type PoolTimer, type RollConfig } from './pool-table.js';
 import { poolFileText, poolStatusView, type PoolSince } from './pool-status.js';
+import { EventQueue } from './event-queue.js';
 import { Slot, type SlotOptions } from './slot.js';
 import { SuperviseDir } from './supervise-dir.js';
 import { takeOverOrphans } from './takeover.js';
@@ -46,8 +47,7 @@ export class Pool {
   private pool: PoolModel;
   private readonly instances = new Map<number, Instance>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly events: PoolEvent[] = [];
-  private dispatching = false;
+  private readonly queue = new EventQueue<PoolEvent>((e) => this.stepOne(e), (m) => this.o.warn(m));
   private writeQueued = false;
   private since: PoolSince;
   private closed = false;
@@ -139,24 +139,14 @@ export class Pool {
 
   /** Feed events; effects run in order, events they cause are queued behind them. */
   private dispatch(...evs: PoolEvent[]): void {
-    if (this.dead || evs.length === 0) return;
-    this.events.push(...evs);
-    if (this.dispatching) return;
-    this.dispatching = true;
-    try {
-      while (this.events.length > 0) {
-        const e = this.events.shift() as PoolEvent;
-        try {
-          const r = poolStep(this.pool, e);
-          this.pool = r.pool;
-          for (const fx of r.effects) this.effect(fx);
-        } catch (err) {
-          this.o.warn(`internal error: ${errstr(err)}`);
-        }
-      }
-    } finally {
-      this.dispatching = false;
-    }
+    if (!this.dead) this.queue.push(evs);
+  }
+
+  /** One event through the pool's table. */
+  private stepOne(e: PoolEvent): void {
+    const r = poolStep(this.pool, e);
+    this.pool = r.pool;
+    for (const fx of r.effects) this.effect(fx);
   }
 
   /** Carry out one effect. */

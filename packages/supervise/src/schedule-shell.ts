@@ -12,6 +12,7 @@ import type { MachineState, Now } from './machine.js';
 import { parseSchedule, type ParsedSchedule } from './schedule-rule.js';
 import { exitText, initialSchedState, schedRowOf, schedStep, type SavedSchedule, type SchedEffect, type SchedEvent, type SchedState } from './schedule-table.js';
 import type { SuperviseDir } from './supervise-dir.js';
+import { EventQueue } from './event-queue.js';
 
 /** How long the shell looks for a run's end marker in the log before giving `notify` what is
  * there (the logger writes asynchronously), and how often. */
@@ -46,8 +47,7 @@ export interface ScheduleShellOptions {
 /** The shell of one scheduler. */
 export class ScheduleShell {
   private state: SchedState;
-  private readonly events: SchedEvent[] = [];
-  private dispatching = false;
+  private readonly queue = new EventQueue<SchedEvent>((e) => this.stepOne(e), (m) => this.o.warn(m));
   private timer: NodeJS.Timeout | null = null;
   private seenStarts = 0;
   private closed = false;
@@ -97,24 +97,14 @@ export class ScheduleShell {
 
   /** Feed events; effects run in order. */
   private dispatch(...evs: SchedEvent[]): void {
-    if (this.closed) return;
-    this.events.push(...evs);
-    if (this.dispatching) return;
-    this.dispatching = true;
-    try {
-      while (this.events.length > 0) {
-        const e = this.events.shift() as SchedEvent;
-        try {
-          const r = schedStep(this.state, e, now());
-          this.state = r.state;
-          for (const fx of r.effects) this.effect(fx);
-        } catch (err) {
-          this.o.warn(`internal error: ${errstr(err)}`);
-        }
-      }
-    } finally {
-      this.dispatching = false;
-    }
+    if (!this.closed) this.queue.push(evs);
+  }
+
+  /** One event through the scheduler's table. */
+  private stepOne(e: SchedEvent): void {
+    const r = schedStep(this.state, e, now());
+    this.state = r.state;
+    for (const fx of r.effects) this.effect(fx);
   }
 
   /** Carry out one effect. */

@@ -10,6 +10,7 @@ import { constants as osc } from 'node:os';
 import { decodeControl, errstr, EXIT, type ExtraStatus, projectStatus, SERVICE } from '@tsv/core';
 import { childWatcher, pidsInGroup, procStat, spawnChild, type ChildFd } from '@tsv/os';
 import { pipe } from '@tsv/native';
+import { EventQueue } from './event-queue.js';
 import { initialState, step, type Effect, type MachineEvent, type MachineState, type Now, type TimerName } from './machine.js';
 import { DEFAULT_SETTINGS, type Settings } from './policy.js';
 import { readSettings } from './settings.js';
@@ -67,9 +68,8 @@ interface Running {
 /** The shell of one supervised process. */
 export class Slot {
   private state: MachineState;
-  private readonly events: MachineEvent[] = [];
-  private dispatching = false;
   private dirty = false;
+  private readonly queue = new EventQueue<MachineEvent>((e) => this.stepOne(e), (m) => this.o.warn(m), () => this.settled());
   private readonly timers = new Map<TimerName, NodeJS.Timeout>();
   private readonly children = new Map<number, Running>();
   private readiness: Socket | null = null;
@@ -168,37 +168,29 @@ export class Slot {
 
   /** Feed events; effects run in order, events they cause are queued behind them. */
   private dispatch(...evs: MachineEvent[]): void {
-    if (this.dead || evs.length === 0) return;
-    this.events.push(...evs);
-    if (this.dispatching) return;
-    this.dispatching = true;
-    try {
-      while (this.events.length > 0) {
-        const e = this.events.shift() as MachineEvent;
-        try {
-          const before = this.state;
-          const r = step(before, e, now());
-          this.state = r.state;
-          if (this.o.observe !== undefined && r.state !== before) this.o.observe(before, r.state);
-          for (const fx of r.effects) this.effect(fx);
-        } catch (err) {
-          this.o.warn(`internal error: ${errstr(err)}`);
-        }
-      }
-      // why: one write per burst of events: a crash and its immediate respawn are one status
-      // change for readers, and the spawn is not delayed by file writes.
-      if (this.dirty) {
-        try {
-          this.write();
-        } catch (err) {
-          this.o.warn(`unable to write the status: ${errstr(err)}`);
-        }
-      }
-    } finally {
-      this.dispatching = false;
-    }
+    if (this.dead) return;
     // why: after the burst, outside it: letters the observer sends back start a burst of their own.
-    this.o.onState?.(this.state);
+    if (this.queue.push(evs)) this.o.onState?.(this.state);
+  }
+
+  /** One event through the table. */
+  private stepOne(e: MachineEvent): void {
+    const before = this.state;
+    const r = step(before, e, now());
+    this.state = r.state;
+    if (this.o.observe !== undefined && r.state !== before) this.o.observe(before, r.state);
+    for (const fx of r.effects) this.effect(fx);
+  }
+
+  /** After a burst: one write per burst of events (a crash and its immediate respawn are one
+   * status change for readers, and the spawn is not delayed by file writes). */
+  private settled(): void {
+    if (!this.dirty) return;
+    try {
+      this.write();
+    } catch (err) {
+      this.o.warn(`unable to write the status: ${errstr(err)}`);
+    }
   }
 
   /** Carry out one effect. */
