@@ -4,8 +4,8 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, IS_ROOT, tmpdir, trackPid, waitFor, waitForText, type Teardownable } from '@tsv/testkit';
-import { startShell } from '@tsv/testkit/log';
+import { bin, tmpdir, trackPid, waitFor, waitForText, type Teardownable } from '@tsv/testkit';
+import { mountTmpfs, startShell } from '@tsv/testkit/log';
 // @ts-expect-error: plain ESM harness shared with bench/log.bench.mjs (no type declarations)
 import { killRun } from '../../bench/log-kill.mjs';
 
@@ -34,16 +34,6 @@ t.test('SIGKILL under full load, restarted on the same pipe: no line lost', asyn
   t.ok(r.repeated <= 6 * 65536, `${r.repeated} lines repeated`);
 });
 
-/** Mount a tmpfs of size on dir (unmounted at teardown); false when mounting is not possible. */
-function mountTmpfs(t: Teardownable, dir: string, opts: string): boolean {
-  if (!IS_ROOT) return false;
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir], { stdio: 'ignore' });
-  if (r.status !== 0) return false;
-  t.teardown(() => {
-    spawnSync('umount', ['-l', dir], { stdio: 'ignore' });
-  });
-  return true;
-}
 
 t.test('TERM, then KILL, while paused on a full disk: current holds whole lines only', async (t) => {
   const mnt = join(tmpdir(t), 'mnt');

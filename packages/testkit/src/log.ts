@@ -1,8 +1,8 @@
 // Helpers for tsvlog tests: start the built tsvlog with a pipe on stdin, read a log dir back.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SpawnOptions } from 'node:child_process';
-import { bin, spawnTracked, type Teardownable, type Tracked } from './index.js';
+import { spawnSync, type SpawnOptions } from 'node:child_process';
+import { bin, IS_ROOT, spawnTracked, type Teardownable, type Tracked } from './index.js';
 
 /** A running tsvlog with its stdin writable. */
 export interface RunningLog extends Tracked {
@@ -62,4 +62,16 @@ export function modeOf(p: string): number {
 /** Strip a -tt stamp from each line. */
 export function unstampTT(text: string): string {
   return text.replace(/^\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d\.\d{5} /gm, '');
+}
+
+/** Mount a tmpfs of size on dir (unmounted at teardown); false when mounting is not possible
+ * (not root, or mount(8) refused). */
+export function mountTmpfs(t: Teardownable, dir: string, opts: string): boolean {
+  if (!IS_ROOT) return false;
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir], { stdio: 'ignore' });
+  if (r.status !== 0) return false;
+  t.teardown(() => {
+    spawnSync('umount', ['-l', dir], { stdio: 'ignore' });
+  });
+  return true;
 }
