@@ -61,6 +61,9 @@ t.test('dangling symlink, thousands of entries, names with spaces and newlines',
   // why -q: the warnings alone are compared (the event lines are test/scan/talk.test.ts's)
   const scan = startScan(t, dir, ['-q', dir]);
   await waitFor(() => sleepers(m).length === names.length, 20_000, 'every service');
+  // why: a start's first status writes go to the thread pool, so supervise/pid can follow the
+  // process by a moment (as runsv's does): wait for each record, then check it names a live run.
+  await waitFor(() => names.every((n) => supervisedPid(join(dir, n)) !== 0), 20_000, 'every supervise/pid');
   for (const n of names) t.ok(alive(supervisedPid(join(dir, n))), `${JSON.stringify(n)} runs`);
   t.equal(scan.stderr(), `tsvscan ${dir}: warning: unable to stat broken: file does not exist\n`, 'the dangling link is reported once');
   scan.child.kill('SIGTERM');

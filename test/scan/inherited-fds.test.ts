@@ -40,7 +40,8 @@ t.test('run, log/run, finish and control hooks get none of the fds tsvscan inher
   const scan = spawnTracked(t, 'bash', ['-c', 'exec 7>"$1" 100>"$1"; exec env -u NODE_OPTIONS "$2" "$3"', 'sh', marker, bin('tsvscan'), dir], { env });
   await waitFor(() => text(`/proc/${scan.pid}/comm`) === 'node\n' && fdsOf(scan.pid).some((l) => l.startsWith('100 ')), 15_000, 'tsvscan with fd 100');
   await waitFor(() => sleepers(m).length === 1, 15_000, 'run up');
-  const run = supervisedPid(svc);
+  // why: supervise/pid may follow the process by a moment (the first status writes are deferred).
+  const run = await waitFor(() => supervisedPid(svc), 15_000, 'supervise/pid of run');
   // why: until the exec, /bin/sh holds the script open on a high fd of its own.
   const log = await waitFor(() => {
     const pid = supervisedPid(join(svc, 'log'));
