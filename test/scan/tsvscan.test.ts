@@ -21,7 +21,8 @@ t.test('services start, new ones appear, removed ones stop, renamed ones keep ru
   const scan = startScan(t, dir);
   await waitFor(() => sleepers(m).length === 2, 15_000, 'two services (dot dir skipped)');
   if ((await run('sh', ['-c', 'command -v sv'], { env })).code === 0) {
-    const st = await run('sv', ['status', join(dir, 'a')], { env });
+    // why: the status record can follow the process by a moment (a start's first writes are deferred).
+    const st = await waitFor(async () => { const r = await run('sv', ['status', join(dir, 'a')], { env }); return r.stdout.startsWith('run: ') ? r : null; }, 15_000, 'sv status: run');
     t.match(st.stdout, /^run: /, "runit's sv sees the hosted service");
   }
 
