@@ -113,10 +113,10 @@ function throwsNodeError(t: Test, fn: () => unknown, want: Want, what: string): 
   }
 }
 
-t.test('born in a fresh cgroup (clone3), or joining it by the write (noClone3): /proc/PID/cgroup while it runs', { skip }, async (t) => {
+t.test('born in a fresh cgroup (clone3), or joining it by the write (noClone3, fork): /proc/PID/cgroup while it runs', { skip }, async (t) => {
   const cg = makeCgroup(t, 'born');
   const fd = openFd(t, cg.dir);
-  for (const [how, flags] of [['clone3', {}], ['noClone3', { noClone3: true }]] as const) {
+  for (const [how, flags] of [['clone3', {}], ['noClone3', { noClone3: true }], ['fork (joins by the write)', { fork: true }]] as const) {
     const pid = sleeper(t, { cgroupDirFd: fd, setsid: true, ...flags });
     t.equal(cgroupOf(pid), cg.rel, `${how}: /proc/${pid}/cgroup names the cgroup`);
     t.ok(cgroupPids(cg.dir).includes(pid), `${how}: the cgroup's cgroup.procs lists it`);
