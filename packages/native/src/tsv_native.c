@@ -464,7 +464,7 @@ static int child_main(void *arg) {
     errfd = fcntl(errfd, F_DUPFD_CLOEXEC, n);
     if (errfd < 0) _exit(127);
   }
-  /* why: where clone3(CLONE_INTO_CGROUP) is unavailable (spawn_cgroup below) the child joins
+  /* why: where clone3(CLONE_INTO_CGROUP) cannot be used (see Spawn) the child joins
    * the service's cgroup itself, first thing and before execve, so that run and everything it
    * ever forks (daemonized, setsid'd or not) is born inside it: moving the pid from the parent
    * after the spawn would leave a window in which run could fork a child that stays behind.
@@ -858,9 +858,11 @@ again:
 #ifdef HAVE_TSV_CLONE3
       /* why clone3(CLONE_INTO_CGROUP) (Linux 5.7): the child is born in the service's cgroup,
        * so it never migrates. A migration (the write of "0" to cgroup.procs) takes
-       * cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period: 1-15 ms a
-       * spawn, where being born there costs nothing measurable. Same vfork semantics as the
-       * clone() below: shared memory, parent suspended until execve, own stack, SIGCHLD. */
+       * cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period: 6-9 ms a
+       * spawn when spawns are spaced as respawns are (bench/cgroup-spawn.bench.mjs), where
+       * being born there costs under 1 ms (nothing once the cgroup has a member). Same vfork
+       * semantics as the clone() below: shared memory, parent suspended until execve, own
+       * stack, SIGCHLD. */
       struct tsv_clone_args ca;
       memset(&ca, 0, sizeof ca);
       ca.flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP;
@@ -916,10 +918,11 @@ again:
   if (via_clone3 && !sa.started) {
     /* why: a child that never ran was killed as the kernel made it, before its first
      * instruction: cgroup_post_fork SIGKILLs a child whose cgroup's kill_seq (a count of writes
-     * to cgroup.kill) changed during the fork, and kernels since 6.14 (and the stable ones the
-     * kill_seq change went to) take the "before" value from the PARENT's cgroup when the child
-     * goes elsewhere with CLONE_INTO_CGROUP: every child born in a cgroup that has ever been
-     * cgroup.kill'ed (a stop after timeout-kill, a takeover) dies at birth (seen on 6.18).
+     * to cgroup.kill) changed during the fork, and kernels that count kills so (6.18 here)
+     * take the "before" value from the PARENT's cgroup when the child goes elsewhere with
+     * CLONE_INTO_CGROUP (cgroup_css_set_fork reads it before it has the destination): every
+     * child born in a cgroup that has ever been cgroup.kill'ed (a stop after timeout-kill, a
+     * takeover) dies at birth, and so would all of them if our own cgroup had been.
      * Joining by the write compares nothing (the child is made in our own cgroup, then moved).
      * So: reap it, join by the write this time and for every later spawn into this cgroup (one
      * made again after its rmdir is a new cgroup, and clone3 is tried afresh). */
