@@ -5,7 +5,7 @@
 // benchmark holds open (O_RDWR, read through epoll), then execs sleep. The benchmark SIGKILLs
 // that pid and stops the clock when the next pid arrives on the FIFO.
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, rmSync, writeFileSync, chmodSync, constants as fsc } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, chmodSync, constants as fsc } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
@@ -86,7 +86,16 @@ function killTree(pids) {
   }
 }
 
-/** Respawn samples (ms) and idle PSS (KiB) for one supervisor. */
+/** tsv's mode as its supervise/tsv.json says (cgroup or session), or 'unknown'. */
+function tsvMode(dir) {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'supervise', 'tsv.json'), 'utf8')).service?.mode ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Respawn samples (ms), idle PSS (KiB) and tsv's mode for one supervisor. */
 async function measure(sup, root, runs) {
   const dir = makeService(root, sup.label.replace(/\W+/g, '-'));
   const ping = listen(dir);
@@ -97,6 +106,7 @@ async function measure(sup, root, runs) {
     seen.push(pid);
     await sleep(1500);
     const pss = { supervisor: pssKiB(child.pid), service: pssKiB(pid) };
+    const mode = sup.label === 'tsv' ? tsvMode(dir) : undefined;
     const samples = [];
     if (sup.respawn) {
       for (let i = 0; i < runs; i++) {
@@ -110,7 +120,7 @@ async function measure(sup, root, runs) {
         seen.push(pid);
       }
     }
-    return { samples, pss };
+    return { samples, pss, mode };
   } finally {
     ping.close();
     killTree(seen);
@@ -125,8 +135,10 @@ export async function run() {
     const memRows = [];
     let tsvMedian = NaN;
     let runsvMedian = 0;
+    let mode = 'unknown';
     for (const sup of supervisors()) {
-      const { samples, pss } = await measure(sup, root, runs);
+      const { samples, pss, mode: m } = await measure(sup, root, runs);
+      if (m !== undefined) mode = m;
       memRows.push([sup.label, `${pss.supervisor} KiB`, `${pss.service} KiB`]);
       if (!sup.respawn) {
         rows.push([sup.label, 'always waits 1 s before a restart (by design)', '', '']);
@@ -143,6 +155,7 @@ export async function run() {
       table(['supervisor', 'median', 'p90', 'min'], rows),
       '',
       `- tsv: ${ms(tsvMedian)} (target <= 6 ms): ${tsvMedian <= 6 ? 'met' : 'NOT met'}${runsvMedian > 0 ? `; runsv in the same run: ${ms(runsvMedian)}` : ''}. Load average at the end: ${loadavg()[0].toFixed(1)} (the time is mostly fork + exec of the new run, which a busy machine stretches for every supervisor alike).`,
+      `- tsv ran in ${mode} mode${mode === 'cgroup' ? ' (root, cgroup2 mounted: each run is born in its own cgroup by clone3(CLONE_INTO_CGROUP), no migration; docs/servicedir.md, "cgroups")' : mode === 'session' ? ' (no cgroup: TSV_CGROUP=off, no cgroup2, or no permission)' : ''}.`,
       '',
       'Memory of one idle supervisor and its service (`sleep`), proportional set size from /proc/PID/smaps_rollup, 1.5 s after start:',
       '',

@@ -40,17 +40,21 @@ export interface Peeked {
   signal: number | null;
 }
 
-/** Options of spawn: setsid (the child leads a new session and group), cgroupFd (an fd open for
- * writing on a cgroup v2 directory's cgroup.procs: the child writes "0" to it before execve, so
- * it and all its descendants are born in that cgroup), nofile (the soft
- * RLIMIT_NOFILE the child gets, clamped to the hard limit), shell (on ENOEXEC, a script without
- * "#!", run it with /bin/sh as execvp does), fork (use fork() rather than
- * clone(CLONE_VM|CLONE_VFORK): only for measuring). */
+/** Options of spawn: setsid (the child leads a new session and group), cgroupDirFd (an fd open
+ * on a cgroup v2 directory, O_RDONLY|O_DIRECTORY or O_PATH: the child is born in that cgroup by
+ * clone3(CLONE_INTO_CGROUP), Linux 5.7; where clone3 is unavailable, probed once, it writes
+ * "0" to the cgroup's cgroup.procs before execve instead: either way it and all its
+ * descendants are in that cgroup from their first instruction), noClone3 (always join by that
+ * write: only for measuring and testing the fallback), nofile (the soft RLIMIT_NOFILE the child
+ * gets, clamped to the hard limit), shell (on ENOEXEC, a script without "#!", run it with
+ * /bin/sh as execvp does), fork (use fork() rather than clone(CLONE_VM|CLONE_VFORK): only for
+ * measuring; it joins a cgroup by the write). */
 export interface SpawnFlags {
   setsid?: boolean;
   /** the signal number the child gets when this process dies (prctl PR_SET_PDEATHSIG) */
   pdeathsig?: number;
-  cgroupFd?: number;
+  cgroupDirFd?: number;
+  noClone3?: boolean;
   nofile?: number;
   shell?: boolean;
   fork?: boolean;
@@ -123,8 +127,9 @@ export const setChildSubreaper: (on: boolean) => void = addon.setChildSubreaper;
 export const waitpid: (pid: number, nohang: boolean) => Reaped | null = addon.waitpid;
 /** Start path (no PATH search) as a child: fds[i] becomes its fd i (-1: closed), every other fd
  * stays close-on-exec, signal dispositions default and the mask empty. Returns its pid once it
- * has exec'd; set-up and exec failures throw here (syscall 'execve', 'chdir' or 'spawn'), the
- * failed child already reaped. Reap it with waitpid, never through libuv. */
+ * has exec'd; set-up and exec failures throw here (syscall 'execve', 'chdir' or 'spawn'; for a
+ * cgroup, 'clone3' with the cgroup's path, or 'open'/'write' with its cgroup.procs where the
+ * fallback is used), the failed child already reaped. Reap it with waitpid, never through libuv. */
 export const spawn: (path: string, argv: string[], envp: string[], cwd: string | null, fds: number[], flags: SpawnFlags) => number = addon.spawn;
 /** waitid(P_ALL, WEXITED|WNOHANG|WNOWAIT): one exited child, left a zombie; null when none. */
 export const waitidPeek: () => Peeked | null = addon.waitidPeek;

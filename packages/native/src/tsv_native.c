@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +27,12 @@
 
 #define MAX_PATH_ARG 4096
 
-/* Throw a Node-style system error for errno e. */
-static napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
+/* Throw a Node-style system error for errno e, described by what (NULL: strerror's text). */
+static napi_value throw_errno_as(napi_env env, int e, const char *what, const char *syscall, const char *path) {
   const char *name = strerrorname_np(e);
   if (name == NULL) name = "UNKNOWN";
   char desc[256];
-  snprintf(desc, sizeof desc, "%s", strerror(e));
+  snprintf(desc, sizeof desc, "%s", what != NULL ? what : strerror(e));
   if (desc[0] >= 'A' && desc[0] <= 'Z') desc[0] = (char)(desc[0] - 'A' + 'a');
   char msg[MAX_PATH_ARG + 400];
   if (path != NULL)
@@ -53,6 +54,11 @@ static napi_value throw_errno(napi_env env, int e, const char *syscall, const ch
   }
   napi_throw(env, err);
   return NULL;
+}
+
+/* Throw a Node-style system error for errno e. */
+static napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
+  return throw_errno_as(env, e, NULL, syscall, path);
 }
 
 /* Throw a TypeError for a bad argument. */
@@ -427,9 +433,11 @@ struct spawn_args {
   int set_nofile;
   int pdeathsig;   /* 0: none; else the signal the child gets when its parent thread dies */
   pid_t parent;    /* the parent's pid, to catch a parent that died before prctl */
-  int cgroup_fd;   /* -1, or an O_WRONLY fd on a cgroup's cgroup.procs the child joins */
+  int cgroup_fd;   /* -1, or an O_WRONLY fd on a cgroup's cgroup.procs the child joins by
+                   * writing "0" (the fallback where clone3(CLONE_INTO_CGROUP) is unavailable) */
   char **sh_argv;  /* NULL, or { "/bin/sh", path, argv[1..], NULL } for the ENOEXEC fallback */
   struct rlimit nofile;
+  volatile int started; /* set by the child first thing: it ran (shared memory, CLONE_VM) */
 };
 
 /* Report a failed step on the error pipe and exit 127 (the child never returns). */
@@ -444,7 +452,8 @@ static void child_fail(int errfd, int step, int e) {
  * signal blocked (the parent blocked them), so no handler of Node's runs here; with CLONE_VM it
  * shares the parent's memory, so it writes nothing but its own scratch array and errno. */
 static int child_main(void *arg) {
-  const struct spawn_args *a = arg;
+  struct spawn_args *a = arg;
+  a->started = 1;
   int n = a->nfds;
   int errfd = a->errfd;
   /* why: the error pipe and every source fd are first copied to numbers >= n, so that putting
@@ -455,16 +464,15 @@ static int child_main(void *arg) {
     errfd = fcntl(errfd, F_DUPFD_CLOEXEC, n);
     if (errfd < 0) _exit(127);
   }
-  /* why: the child joins the service's cgroup itself, first thing and before execve, so that
-   * run and everything it ever forks (daemonized, setsid'd or not) is born inside it: moving the
-   * pid from the parent after the spawn would leave a window in which run could fork a child
-   * that stays behind. Writing "0" to cgroup.procs moves the writer's own thread group (this
-   * vfork child only, not the suspended parent: CLONE_VM without CLONE_THREAD is a process of
-   * its own). clone3(CLONE_INTO_CGROUP) (Linux 5.7) would do the same in the clone itself, but
-   * glibc has no wrapper taking a child function on a separate stack for clone3, and a raw
-   * clone3 with CLONE_VM needs hand-written per-architecture stack switching: one write(2) of
-   * one byte in the child costs the same and works on every kernel with cgroup2. The fd is
-   * read before the dups below so a low number is never overwritten (it is close-on-exec). */
+  /* why: where clone3(CLONE_INTO_CGROUP) cannot be used (see Spawn) the child joins
+   * the service's cgroup itself, first thing and before execve, so that run and everything it
+   * ever forks (daemonized, setsid'd or not) is born inside it: moving the pid from the parent
+   * after the spawn would leave a window in which run could fork a child that stays behind.
+   * Writing "0" to cgroup.procs moves the writer's own thread group (this vfork child only, not
+   * the suspended parent: CLONE_VM without CLONE_THREAD is a process of its own). It costs a
+   * cgroup migration (an RCU grace period on cgroup_threadgroup_rwsem's write side), which is
+   * why clone3 is the normal path. The fd is read before the dups below so a low number is
+   * never overwritten (it is close-on-exec). */
   if (a->cgroup_fd >= 0) {
     ssize_t w;
     do w = write(a->cgroup_fd, "0", 1); while (w < 0 && errno == EINTR);
@@ -555,16 +563,178 @@ static bool prop_num(napi_env env, napi_value obj, const char *name, double *out
 
 #define SPAWN_STACK (64 * 1024)
 
-/* spawn(path, argv, envp, cwd, fds, flags) -> pid. flags: { setsid, cgroupFd (an fd open for
- * writing on a cgroup's cgroup.procs: the child joins that cgroup before anything else), nofile (soft limit to put
+/* ---- clone3(CLONE_INTO_CGROUP): a child born in its cgroup ---- */
+
+/* The kernel's struct clone_args up to .cgroup (CLONE_ARGS_SIZE_VER2, Linux 5.7), declared here
+ * so the build does not depend on how recent the headers are (a cross toolchain's may predate
+ * it). Every field is a __u64, so there is no padding. */
+struct tsv_clone_args {
+  uint64_t flags;
+  uint64_t pidfd;
+  uint64_t child_tid;
+  uint64_t parent_tid;
+  uint64_t exit_signal;
+  uint64_t stack;
+  uint64_t stack_size;
+  uint64_t tls;
+  uint64_t set_tid;
+  uint64_t set_tid_size;
+  uint64_t cgroup;
+};
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+#if defined(__x86_64__) || defined(__aarch64__)
+#define HAVE_TSV_CLONE3 1
+/* tsv_clone3(args, size, fn, arg): the raw clone3 syscall (435 on every architecture: syscalls
+ * added since Linux 5.1 share one number). In the child, which the kernel starts on
+ * args->stack + args->stack_size, it calls fn(arg) and then SYS_exit with its result, never
+ * returning into C; in the parent it returns the child's pid or -errno.
+ * why asm: glibc has no clone3 wrapper that takes a child function, and a child sharing our
+ * memory (CLONE_VM) must not return through the caller's frame: with CLONE_VFORK the parent
+ * sleeps on that same stack, so a raw syscall() on the parent's stack would have the child
+ * overwrite the return address the parent is about to use. Like musl's __clone: fn and arg are
+ * kept in registers the syscall preserves, the child switches to nothing (the kernel already
+ * set its stack pointer) and calls fn at once. Hidden: called directly, never through the PLT. */
+__attribute__((visibility("hidden"))) long tsv_clone3(struct tsv_clone_args *args, size_t size, int (*fn)(void *), void *arg);
+#if defined(__x86_64__)
+/* why these registers: args in rdi, size in rsi (the syscall's own), fn and arg in r8/r9 (rdx
+ * and rcx: rcx is clobbered by syscall, with r11). The stack top is 16-byte aligned (malloc'd,
+ * SPAWN_STACK a multiple of 16), as the ABI wants at a call; rbp is zeroed to end the frame
+ * chain for debuggers. */
+__asm__(
+    ".text\n"
+    ".globl tsv_clone3\n"
+    ".hidden tsv_clone3\n"
+    ".type tsv_clone3,@function\n"
+    ".p2align 4\n"
+    "tsv_clone3:\n"
+    "  mov %rdx, %r8\n"
+    "  mov %rcx, %r9\n"
+    "  mov $435, %eax\n"
+    "  syscall\n"
+    "  test %rax, %rax\n"
+    "  jz 1f\n"
+    "  ret\n"
+    "1:\n"
+    "  xor %ebp, %ebp\n"
+    "  mov %r9, %rdi\n"
+    "  call *%r8\n"
+    "  mov %eax, %edi\n"
+    "  mov $60, %eax\n" /* SYS_exit */
+    "  syscall\n"
+    "  hlt\n"
+    ".size tsv_clone3, .-tsv_clone3\n");
+#else
+/* why these registers: args in x0, size in x1 (the syscall's own), fn and arg in x9/x10 (svc
+ * preserves every register but x0). The child's sp (stack + stack_size) is 16-byte aligned, as
+ * AArch64 requires for any sp-relative access; x29/x30 are zeroed to end the frame chain. */
+__asm__(
+    ".text\n"
+    ".globl tsv_clone3\n"
+    ".hidden tsv_clone3\n"
+    ".type tsv_clone3,%function\n"
+    ".p2align 2\n"
+    "tsv_clone3:\n"
+    "  mov x9, x2\n"
+    "  mov x10, x3\n"
+    "  mov x8, #435\n"
+    "  svc #0\n"
+    "  cbz x0, 1f\n"
+    "  ret\n"
+    "1:\n"
+    "  mov x29, #0\n"
+    "  mov x30, #0\n"
+    "  mov x0, x10\n"
+    "  blr x9\n"
+    "  mov x8, #93\n" /* SYS_exit */
+    "  svc #0\n"
+    "  brk #0\n"
+    ".size tsv_clone3, .-tsv_clone3\n");
+#endif
+#endif
+
+/* Whether clone3(CLONE_INTO_CGROUP) is known not to work here: probed by the first spawn into
+ * a cgroup and remembered for the life of the process. */
+static int clone3_unavailable =
+#ifdef HAVE_TSV_CLONE3
+    0;
+#else
+    1;
+#endif
+
+/* Whether clone3's error e means the call itself is unavailable (use the write fallback), not
+ * that the cgroup is unusable. why each: ENOSYS, a kernel before 5.3 or a seccomp filter that
+ * refuses unknown syscalls (Docker's profile answers clone3 with ENOSYS so that glibc falls
+ * back to clone); EINVAL, a kernel 5.3-5.6 that knows clone3 but not CLONE_INTO_CGROUP; E2BIG,
+ * one that does not know clone_args this long; EPERM, a seccomp filter that denies it (the
+ * cgroup's own permission errors are EACCES or ENOENT). */
+static bool clone3_missing(int e) {
+  return e == ENOSYS || e == EINVAL || e == E2BIG || e == EPERM;
+}
+
+/* Cgroups whose children clone3 cannot start (see the retry in Spawn), by id: a cgroup2
+ * directory's inode number is its cgroup id, never reused. A small ring: tsvscan's services
+ * are at most a few hundred, and one forgotten costs one more retry. */
+#define REFUSED_IDS 256
+static uint64_t clone3_refused[REFUSED_IDS];
+static unsigned clone3_refused_n;
+
+/* Whether clone3 is known to kill children born in the cgroup of directory fd dir. */
+static bool clone3_refuses(int dir) {
+  if (clone3_refused_n == 0) return false;
+  struct stat st;
+  if (fstat(dir, &st) < 0) return false;
+  unsigned n = clone3_refused_n < REFUSED_IDS ? clone3_refused_n : REFUSED_IDS;
+  for (unsigned i = 0; i < n; i++)
+    if (clone3_refused[i] == (uint64_t)st.st_ino) return true;
+  return false;
+}
+
+/* Remember that clone3 kills children born in the cgroup of directory fd dir. */
+static void clone3_refused_add(int dir) {
+  struct stat st;
+  if (fstat(dir, &st) < 0) return;
+  clone3_refused[clone3_refused_n++ % REFUSED_IDS] = (uint64_t)st.st_ino;
+  if (clone3_refused_n >= 2 * REFUSED_IDS) clone3_refused_n -= REFUSED_IDS;
+}
+
+/* The path an fd is open on (its /proc/self/fd link, without the " (deleted)" the kernel adds
+ * for a removed directory), for error messages; NULL when unknown. */
+static const char *fd_path(int fd, char *buf, size_t size) {
+  char link[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, buf, size - 1);
+  if (n <= 0 || buf[0] != '/') return NULL;
+  buf[n] = '\0';
+  const char *del = " (deleted)";
+  size_t dl = strlen(del);
+  if ((size_t)n > dl && strcmp(buf + n - dl, del) == 0) buf[n - dl] = '\0';
+  return buf;
+}
+
+/* The path of the cgroup.procs file below the directory fd dir, into buf, for error messages. */
+static const char *procs_path(int dir, char *buf, size_t size) {
+  char d[MAX_PATH_ARG];
+  const char *p = fd_path(dir, d, sizeof d);
+  snprintf(buf, size, "%s%scgroup.procs", p == NULL ? "" : p, p == NULL ? "" : "/");
+  return buf;
+}
+
+/* spawn(path, argv, envp, cwd, fds, flags) -> pid. flags: { setsid, cgroupDirFd (an fd open on
+ * a cgroup v2 directory: the child is born in that cgroup, by clone3(CLONE_INTO_CGROUP), or
+ * joins it before anything else where clone3 is unavailable), noClone3 (always join by the
+ * write to cgroup.procs: for measuring and testing the fallback), nofile (soft limit to put
  * back in the child), shell (on ENOEXEC run path with /bin/sh, as execvp does), fork (use
- * fork(), not clone(CLONE_VM|CLONE_VFORK): for measuring) }.
+ * fork(), not clone(CLONE_VM|CLONE_VFORK): for measuring; it joins by the write too) }.
  * Exec and set-up failures are thrown here, synchronously, after the child is reaped. */
 static napi_value Spawn(napi_env env, napi_callback_info info) {
   napi_value a[6];
   if (get_args(env, info, a, 6) < 6) return throw_type(env, "spawn(path, argv, envp, cwd, fds, flags)");
   struct spawn_args sa;
   memset(&sa, 0, sizeof sa);
+  sa.cgroup_fd = -1;
   char *path = arg_str(env, a[0]);
   if (path == NULL) return NULL;
   char **argv = arg_strv(env, a[1]);
@@ -599,8 +769,9 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   }
   napi_valuetype ft;
   napi_typeof(env, a[5], &ft);
-  bool use_fork = false;
-  sa.cgroup_fd = -1;
+  bool use_fork = false, no_clone3 = false;
+  int cg_dir = -1;
+  char cg_path[MAX_PATH_ARG + 16];
   if (ft == napi_object) {
     sa.setsid = prop_bool(env, a[5], "setsid");
     double pds;
@@ -609,8 +780,9 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
       sa.parent = getpid();
     }
     double cgfd;
-    if (prop_num(env, a[5], "cgroupFd", &cgfd) && cgfd >= 0) sa.cgroup_fd = (int)cgfd;
+    if (prop_num(env, a[5], "cgroupDirFd", &cgfd) && cgfd >= 0 && cgfd <= INT32_MAX) cg_dir = (int)cgfd;
     use_fork = prop_bool(env, a[5], "fork");
+    no_clone3 = prop_bool(env, a[5], "noClone3");
     if (prop_bool(env, a[5], "shell")) {
       size_t argc = 0;
       while (argv[argc] != NULL) argc++;
@@ -633,6 +805,20 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
         sa.nofile.rlim_cur = s;
         sa.nofile.rlim_max = cur.rlim_max;
       }
+    }
+  }
+  bool via_clone3 = cg_dir >= 0 && !use_fork && !no_clone3 && !clone3_unavailable && !clone3_refuses(cg_dir);
+again:
+  sa.started = 0;
+  if (cg_dir >= 0 && !via_clone3 && sa.cgroup_fd < 0) {
+    /* why in the parent, relative to the directory fd: the child may only make
+     * async-signal-safe calls, and openat names the same cgroup the fd does (a path could have
+     * been replaced since it was opened). */
+    do sa.cgroup_fd = openat(cg_dir, "cgroup.procs", O_WRONLY | O_CLOEXEC); while (sa.cgroup_fd < 0 && errno == EINTR);
+    if (sa.cgroup_fd < 0) {
+      int e = errno;
+      throw_errno(env, e, "open", procs_path(cg_dir, cg_path, sizeof cg_path));
+      goto out;
     }
   }
   int ep[2];
@@ -668,6 +854,33 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
     if (stack == NULL) {
       pid = -1;
       errno = ENOMEM;
+    } else if (via_clone3) {
+#ifdef HAVE_TSV_CLONE3
+      /* why clone3(CLONE_INTO_CGROUP) (Linux 5.7): the child is born in the service's cgroup,
+       * so it never migrates. A migration (the write of "0" to cgroup.procs) takes
+       * cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period: 6-9 ms a
+       * spawn when spawns are spaced as respawns are (bench/cgroup-spawn.bench.mjs), where
+       * being born there costs under 1 ms (nothing once the cgroup has a member). Same vfork
+       * semantics as the clone() below: shared memory, parent suspended until execve, own
+       * stack, SIGCHLD. */
+      struct tsv_clone_args ca;
+      memset(&ca, 0, sizeof ca);
+      ca.flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP;
+      ca.exit_signal = SIGCHLD;
+      ca.stack = (uint64_t)(uintptr_t)stack;
+      ca.stack_size = SPAWN_STACK;
+      ca.cgroup = (uint64_t)cg_dir;
+      long r = tsv_clone3(&ca, sizeof ca, child_main, &sa);
+      if (r < 0) {
+        pid = -1;
+        errno = (int)-r;
+      } else {
+        pid = (pid_t)r;
+      }
+#else
+      pid = -1;
+      errno = ENOSYS;
+#endif
     } else {
       /* the stack grows down on every Linux architecture Node runs on (not hppa) */
       pid = clone(child_main, stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &sa);
@@ -678,8 +891,47 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   close(ep[1]);
   if (pid < 0) {
     close(ep[0]);
-    throw_errno(env, fork_err, "spawn", path);
+    if (via_clone3 && clone3_missing(fork_err)) {
+      /* why once: the answer is the kernel's or the seccomp filter's, the same for every later
+       * spawn of this process; from now on every spawn into a cgroup joins by the write. */
+      clone3_unavailable = 1;
+      via_clone3 = false;
+      goto again;
+    }
+    /* why the cgroup's path: clone3's other errors are the cgroup's (EOPNOTSUPP: "domain
+     * invalid", e.g. below a threaded cgroup; EBUSY: it has controllers enabled for its
+     * children; ENOENT or ENODEV: removed; EBADF: not a cgroup2 directory; EAGAIN: pids.max
+     * reached; EACCES: no write permission on its cgroup.procs), and the caller needs to know
+     * which cgroup. */
+    if (via_clone3 && fork_err == EBADF && fcntl(cg_dir, F_GETFD) >= 0) {
+      /* why its own text: the kernel says EBADF for an open fd that is not on a cgroup2
+       * directory (a plain directory, a cgroup v1 one, the cgroup.procs file itself), where
+       * "bad file descriptor" would send the reader looking for a closed fd. */
+      throw_errno_as(env, EBADF, "not a cgroup2 directory", "clone3", fd_path(cg_dir, cg_path, sizeof cg_path));
+    } else if (via_clone3 && fork_err != ENOMEM) {
+      throw_errno(env, fork_err, "clone3", fd_path(cg_dir, cg_path, sizeof cg_path));
+    } else {
+      throw_errno(env, fork_err, "spawn", path);
+    }
     goto out;
+  }
+  if (via_clone3 && !sa.started) {
+    /* why: a child that never ran was killed as the kernel made it, before its first
+     * instruction: cgroup_post_fork SIGKILLs a child whose cgroup's kill_seq (a count of writes
+     * to cgroup.kill) changed during the fork, and kernels that count kills so (6.18 here)
+     * take the "before" value from the PARENT's cgroup when the child goes elsewhere with
+     * CLONE_INTO_CGROUP (cgroup_css_set_fork reads it before it has the destination): every
+     * child born in a cgroup that has ever been cgroup.kill'ed (a stop after timeout-kill, a
+     * takeover) dies at birth, and so would all of them if our own cgroup had been.
+     * Joining by the write compares nothing (the child is made in our own cgroup, then moved).
+     * So: reap it, join by the write this time and for every later spawn into this cgroup (one
+     * made again after its rmdir is a new cgroup, and clone3 is tried afresh). */
+    close(ep[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    clone3_refused_add(cg_dir);
+    via_clone3 = false;
+    goto again;
   }
   struct spawn_err rec;
   ssize_t r;
@@ -696,12 +948,13 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
     else if (rec.step == STEP_CHDIR) throw_errno(env, rec.err, "chdir", cwd);
     else if (rec.step == STEP_SETSID) throw_errno(env, rec.err, "setsid", NULL);
     else if (rec.step == STEP_RLIMIT) throw_errno(env, rec.err, "setrlimit", NULL);
-    else if (rec.step == STEP_CGROUP) throw_errno(env, rec.err, "write", "cgroup.procs");
+    else if (rec.step == STEP_CGROUP) throw_errno(env, rec.err, "write", procs_path(cg_dir, cg_path, sizeof cg_path));
     else throw_errno(env, rec.err, "spawn", path);
     goto out;
   }
   result = num(env, pid);
 out:
+  if (sa.cgroup_fd >= 0) close(sa.cgroup_fd);
   free(sa.sh_argv); free(path); free(cwd); free_strv(argv); free_strv(envp); free(fds); free(tmp);
   return result;
 }

@@ -193,10 +193,11 @@ export function makeCgroup(dir: string): void {
   mkdirSync(dir, { recursive: true });
 }
 
-/** Open a cgroup's cgroup.procs for writing (close-on-exec, as Node opens everything): the fd a
- * spawned child writes "0" to, joining the cgroup before its execve. */
-export function openCgroupProcs(dir: string): number {
-  return openSync(join(dir, 'cgroup.procs'), fsc.O_WRONLY);
+/** Open a cgroup's directory (read-only, close-on-exec as Node opens everything): the fd the
+ * addon's spawn is given, for clone3(CLONE_INTO_CGROUP), which wants the directory (never its
+ * cgroup.procs), or for its fallback's openat of cgroup.procs. */
+export function openCgroupDir(dir: string): number {
+  return openSync(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
 }
 
 /** Close an fd, ignoring errors. */

@@ -26,8 +26,8 @@ export interface SpawnChildOptions {
   setsid?: boolean;
   /** the signal number the child gets when this process dies (the kernel's parent-death signal) */
   pdeathsig?: number;
-  /** an fd open for writing on a cgroup's cgroup.procs: the child joins it before execve */
-  cgroupFd?: number;
+  /** an fd open on a cgroup v2 directory (openCgroupDir): the child is born in that cgroup */
+  cgroupDirFd?: number;
   /** the soft RLIMIT_NOFILE the child starts with (see startNofile); Node's raised one when unset */
   nofile?: number;
   /** on ENOEXEC (a script without "#!"), run file with /bin/sh, as execvp does and so
@@ -59,7 +59,8 @@ export function childFds(stdio: readonly ChildFd[]): number[] {
 }
 
 /** Start a child and return its pid once it has exec'd. Exec and set-up errors are thrown
- * synchronously (Node-style: code, errno, syscall 'execve'/'chdir'/'spawn', path), the failed
+ * synchronously (Node-style: code, errno, syscall 'execve'/'chdir'/'spawn', or 'clone3' and the
+ * cgroup's path for a cgroup that cannot take it, path), the failed
  * child already reaped. The caller must hand the pid to the ChildWatcher (watch) before
  * returning to the event loop: libuv knows nothing of this child and will never reap it. */
 export function spawnChild(opts: SpawnChildOptions): number {
@@ -71,7 +72,7 @@ export function spawnChild(opts: SpawnChildOptions): number {
     shell: opts.shFallback !== false,
     ...(opts.nofile === undefined ? {} : { nofile: opts.nofile }),
     ...(opts.pdeathsig === undefined ? {} : { pdeathsig: opts.pdeathsig }),
-    ...(opts.cgroupFd === undefined ? {} : { cgroupFd: opts.cgroupFd }),
+    ...(opts.cgroupDirFd === undefined ? {} : { cgroupDirFd: opts.cgroupDirFd }),
   };
   return spawn(opts.file, argv, envp, opts.cwd ?? null, childFds(opts.stdio ?? [0, 1, 2]), flags);
 }

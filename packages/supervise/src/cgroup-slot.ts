@@ -1,6 +1,6 @@
 // The cgroup of one supervised process (the service's run, or its logger), as the slot's shell
-// uses it: made (with the supervisor's subtree) before run is spawned, joined by the child
-// before its execve (the addon's spawn writes "0" to the cgroup.procs fd it is given), watched
+// uses it: made (with the supervisor's subtree) before run is spawned, the child born in it
+// (the addon's spawn is given an fd on its directory: clone3 CLONE_INTO_CGROUP), watched
 // for `populated 0` (inotify on cgroup.events), its members signalled and killed on a stop,
 // its limits written from the service dir's files, and removed once not wanted. What is done
 // and when is the machine's (cleanCgroup, killCgroup, removeCgroup, cgroupEmpty); this file
@@ -18,7 +18,7 @@ import {
   enabledControllers,
   killCgroup,
   makeCgroup,
-  openCgroupProcs,
+  openCgroupDir,
   ownCgroupDir,
   removeCgroup,
   signalCgroup,
@@ -88,7 +88,7 @@ function makeBase(env: NodeJS.ProcessEnv): CgroupBase | { error: string } {
 export class ServiceCgroup {
   /** the cgroup's directory; null in session mode */
   readonly path: string | null;
-  private procsFd: number | null = null;
+  private dirFd: number | null = null;
   private watcher: FSWatcher | null = null;
   private warned = new Set<string>();
   private applied = new Set<string>();
@@ -116,19 +116,19 @@ export class ServiceCgroup {
     return this.path !== null && !this.failed ? 'cgroup' : 'session';
   }
 
-  /** Before each spawn of run: make the cgroup, watch it, write the limits; the cgroup.procs fd
-   * the child joins through, or null (session mode, said once). */
+  /** Before each spawn of run: make the cgroup, watch it, write the limits; the fd on its
+   * directory the child is born in through, or null (session mode, said once). */
   prepare(): number | null {
     if (this.path === null || this.failed) return null;
     try {
-      if (this.procsFd === null) {
+      if (this.dirFd === null) {
         makeCgroup(this.path);
         // why: the watch first: an empty cgroup is reported by its change, and none may slip
         // between the spawn and the watch.
         this.watcher ??= watchCgroupEvents(this.path, (populated) => {
           if (!populated) this.onEmpty();
         });
-        this.procsFd = openCgroupProcs(this.path);
+        this.dirFd = openCgroupDir(this.path);
       }
     } catch (err) {
       this.failed = true;
@@ -137,7 +137,7 @@ export class ServiceCgroup {
       return null;
     }
     this.applyLimits();
-    return this.procsFd;
+    return this.dirFd;
   }
 
   /** Write memory-max, pids-max, cpu-weight (when present) into the cgroup; a limit whose
@@ -204,12 +204,12 @@ export class ServiceCgroup {
     if (this.path !== null && !removeCgroup(this.path)) this.warn(`unable to remove the cgroup ${this.path}: it still has members`);
   }
 
-  /** Stop watching and close the cgroup.procs fd. */
+  /** Stop watching and close the directory fd. */
   close(): void {
     this.watcher?.close();
     this.watcher = null;
-    closeQuiet(this.procsFd);
-    this.procsFd = null;
+    closeQuiet(this.dirFd);
+    this.dirFd = null;
   }
 }
 

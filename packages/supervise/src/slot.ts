@@ -317,14 +317,14 @@ export class Slot {
       }
     }
     // why: only run joins the cgroup: finish runs after it, while its leftovers are being stopped.
-    const cgroupFd = what === 'run' ? (this.cg?.prepare() ?? null) : null;
+    const cgroupDirFd = what === 'run' ? (this.cg?.prepare() ?? null) : null;
     let pid: number;
     try {
       // why: setsid gives run a new session, so it leads its own process group (unlike runsv,
       // whose children stay in its group): its leftovers can be stopped as a group, and a signal
       // to the supervisor's group does not reach the service. The NOFILE soft limit is set in
       // the child only: this process's stays raised, so no spawn can make it run out of fds.
-      pid = spawnChild({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: this.o.env, setsid: true, nofile: this.o.nofile, ...(cgroupFd === null ? {} : { cgroupFd }), ...(what === 'run' && this.o.pdeathsig !== undefined ? { pdeathsig: this.o.pdeathsig } : {}) });
+      pid = spawnChild({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: this.o.env, setsid: true, nofile: this.o.nofile, ...(cgroupDirFd === null ? {} : { cgroupDirFd }), ...(what === 'run' && this.o.pdeathsig !== undefined ? { pdeathsig: this.o.pdeathsig } : {}) });
     } catch (err) {
       // why: exec errors (ENOENT, EACCES, ENOEXEC) are thrown synchronously, in the middle of
       // the machine's effects; the machine sees the failure after the whole burst, as it did
@@ -348,7 +348,7 @@ export class Slot {
     });
     this.startTicks = procStat(pid)?.startTicks ?? null;
     if (notify !== null) this.watchReadiness(notify[0]);
-    this.dispatch({ type: 'spawned', what, pid, pgid: pid, ...(cgroupFd === null ? {} : { cgroup: true }) });
+    this.dispatch({ type: 'spawned', what, pid, pgid: pid, ...(cgroupDirFd === null ? {} : { cgroup: true }) });
   }
 
   /** Report a spawn that did not happen. */
