@@ -6,20 +6,22 @@
 import t from 'tap';
 import { chmodSync, closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { enabledControllers, ownCgroupDir } from '@tsv/os';
 import { IS_ROOT, waitFor } from '@tsv/testkit';
 import { control, extra, makeService, readText, serviceRoot, startTsv, waitDown, waitRunning } from '@tsv/testkit/supervise';
 
 /** A run that records the signal stopping it, and says it is ready (file `ready`). */
-const TRAPS = `#!/bin/sh\nfor s in USR1 USR2 TERM; do trap "echo $s >> got; exit 0" $s; done\necho > ready\nwhile :; do sleep 0.05; done\n`;
+// why: got and ready are written beside the service dir, not in it: a new entry in the service
+// dir changes its stamp and makes every file be read again, which would hide a stale cache.
+const TRAPS = `#!/bin/sh\nfor s in USR1 USR2 TERM; do trap "echo $s >> ../got; exit 0" $s; done\necho > ../ready\nwhile :; do sleep 0.05; done\n`;
 
 /** Start the service (u), wait until run is ready, stop it (d), wait until it is down. */
 async function cycle(dir: string): Promise<void> {
-  rmSync(join(dir, 'ready'), { force: true });
+  rmSync(join(dir, '..', 'ready'), { force: true });
   control(dir, 'u');
   await waitRunning(dir);
-  await waitFor(() => readText(join(dir, 'ready')) !== '', 15_000, 'traps installed');
+  await waitFor(() => readText(join(dir, '..', 'ready')) !== '', 15_000, 'traps installed');
   control(dir, 'd');
   await waitDown(dir);
 }
@@ -31,7 +33,8 @@ function lastLine(dir: string, name: string): string {
 
 /** Overwrite a file in place (same inode, O_TRUNC), then put its mtime back (ns precision). */
 function rewriteKeepingMtime(path: string, text: string): void {
-  const ref = `${path}.ref`;
+  // why: the reference file outside the service dir (a new entry there would change its stamp)
+  const ref = join(dirname(dirname(path)), `${basename(path)}.ref`);
   // why: touch -r copies the times with nanoseconds (utimensat); Node's utimes would round them.
   spawnSync('touch', ['-r', path, ref]);
   const fd = openSync(path, 'r+');
@@ -51,23 +54,23 @@ t.test('down-signal rewritten in place (same size, mtime put back) takes effect 
   // two starts: the second one's read is no longer racy (the file is older than the read)
   await cycle(dir);
   await cycle(dir);
-  t.equal(lastLine(dir, 'got'), 'USR1', 'down-signal USR1 used');
+  t.equal(lastLine(join(dir, '..'), 'got'), 'USR1', 'down-signal USR1 used');
   rewriteKeepingMtime(join(dir, 'down-signal'), 'USR2\n');
   await cycle(dir);
-  t.equal(lastLine(dir, 'got'), 'USR2', 'the edited down-signal is used at the next start');
+  t.equal(lastLine(join(dir, '..'), 'got'), 'USR2', 'the edited down-signal is used at the next start');
   rmSync(join(dir, 'down-signal'));
   await cycle(dir);
-  t.equal(lastLine(dir, 'got'), 'TERM', 'a removed down-signal gives back TERM');
+  t.equal(lastLine(join(dir, '..'), 'got'), 'TERM', 'a removed down-signal gives back TERM');
   control(dir, 'x');
   t.same(await tsv.exited, { code: 0, signal: null });
 });
 
 t.test('control/u: removed, made non-executable or added between starts, as runsv tests it each time', async (t) => {
   const root = serviceRoot(t);
-  const hook = '#!/bin/sh\necho u >> hook.log\n';
+  const hook = '#!/bin/sh\necho u >> ../hook.log\n';
   const dir = makeService(root, 'svc', { down: '', 'control/u': hook, run: TRAPS });
   chmodSync(join(dir, 'control', 'u'), 0o755);
-  const ran = (): number => readText(join(dir, 'hook.log')).split('\n').filter((l) => l === 'u').length;
+  const ran = (): number => readText(join(root, 'hook.log')).split('\n').filter((l) => l === 'u').length;
   const tsv = await startTsv(t, dir);
   await cycle(dir);
   await cycle(dir);
@@ -79,6 +82,9 @@ t.test('control/u: removed, made non-executable or added between starts, as runs
   chmodSync(join(dir, 'control', 'u'), 0o644);
   await cycle(dir);
   t.equal(ran(), 2, 'a hook without the x bit is not run');
+  // one more start, so the chmod below is the only change the next start can see
+  await cycle(dir);
+  t.equal(ran(), 2, 'still not run');
   chmodSync(join(dir, 'control', 'u'), 0o755);
   await cycle(dir);
   t.equal(ran(), 3, 'made executable: run again');
