@@ -100,13 +100,15 @@ export class ServiceCgroup {
   /** the contents last applied in full to the cgroup as it is (unset when it is made again) */
   private appliedFrom: Map<string, string | { error: unknown }> | undefined;
 
-  /** serviceDir: where the limit files are; name: the cgroup's name in the subtree. */
+  /** serviceDir: where the limit files are; name: the cgroup's name in the subtree; memberAlive:
+   * a process of the slot's own is alive in the cgroup now (run, spawned into it). */
   constructor(
     private readonly serviceDir: string,
     name: string,
     private readonly b: CgroupBase | { error: string },
     private readonly warn: (m: string) => void,
     private readonly onEmpty: () => void,
+    private readonly memberAlive: () => boolean = () => false,
   ) {
     this.path = 'dir' in b ? join(b.dir, name) : null;
     this.limitFiles = new FileCache((look) => readLimitFiles(serviceDir, look));
@@ -132,9 +134,17 @@ export class ServiceCgroup {
         makeCgroup(this.path);
         // why: the watch first: an empty cgroup is reported by its change, and none may slip
         // between the spawn and the watch.
-        this.watcher ??= watchCgroupEvents(this.path, (populated) => {
-          if (!populated) this.onEmpty();
-        });
+        // why: while run (spawned into the cgroup) lives, the cgroup is populated: the wake-up
+        // at each spawn is not read. An exit whose `populated 0` comes before run's exit is
+        // handled is no loss: where the machine needs emptiness after an exit (a stop, once,
+        // exit) it asks for it (cleanCgroup reads cgroup.events), and a restarted run refills it.
+        this.watcher ??= watchCgroupEvents(
+          this.path,
+          (populated) => {
+            if (!populated) this.onEmpty();
+          },
+          this.memberAlive,
+        );
         this.procsFd = openCgroupProcs(this.path);
       }
     } catch (err) {

@@ -85,7 +85,17 @@ export class Slot {
     this.state = initialState(o.isLog, o.wantUp, now());
     this.settingsFiles = settingsCache(o.dir, !o.isLog);
     const c = o.cgroup;
-    this.cg = c === undefined || o.startInProcess !== undefined ? null : new ServiceCgroup(c.serviceDir, c.name, c.base, (m) => o.warn(m), () => this.dispatch({ type: 'cgroupEmpty' }));
+    this.cg =
+      c === undefined || o.startInProcess !== undefined
+        ? null
+        : new ServiceCgroup(
+            c.serviceDir,
+            c.name,
+            c.base,
+            (m) => o.warn(m),
+            () => this.dispatch({ type: 'cgroupEmpty' }),
+            () => this.state.phase === 'run' && this.state.pid !== 0 && this.state.cgroup,
+          );
   }
 
   /** The machine's current state (read-only view). */
