@@ -251,9 +251,12 @@ export function removeCgroup(dir: string): boolean {
 }
 
 /** Watch a cgroup's cgroup.events (inotify: the kernel signals a modification on each change of
- * `populated` or `frozen`): onChange(populated) after each change. Close it with close(). */
-export function watchCgroupEvents(dir: string, onChange: (populated: boolean) => void): FSWatcher {
+ * `populated` or `frozen`): onChange(populated) after each change. Close it with close().
+ * known(): true when the owner knows the cgroup is populated (a live member of its own): the
+ * change is then not read (it can only be `populated 1`, or a freeze). */
+export function watchCgroupEvents(dir: string, onChange: (populated: boolean) => void, known: () => boolean = () => false): FSWatcher {
   const w = watch(join(dir, 'cgroup.events'), { persistent: false }, () => {
+    if (known()) return;
     const p = cgroupPopulated(dir);
     onChange(p === true);
   });

@@ -43,6 +43,27 @@ export function childPids(pid: number = process.pid): number[] {
   return [...out];
 }
 
+/** Pids of the live and zombie children of this process's main thread: one read of its
+ * /proc/self/task/PID/children, where childPids reads a directory and a file per thread.
+ * why: enough for a process that forks only from its main thread (no worker_threads spawning):
+ * libuv spawns on the loop thread, and the kernel re-parents orphans to a subreaper's thread
+ * group leader while it lives (find_alive_thread starts there), so no child hangs off another
+ * thread. */
+export function mainThreadChildPids(): number[] {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8');
+  } catch {
+    return childPids();
+  }
+  const out: number[] = [];
+  for (const p of text.split(' ')) {
+    const n = Number(p);
+    if (p !== '' && Number.isInteger(n)) out.push(n);
+  }
+  return out;
+}
+
 /** Does process group pgid have any member (live or zombie)? One kill(2), no /proc scan. */
 export function groupExists(pgid: number): boolean {
   if (!Number.isInteger(pgid) || pgid <= 0) return false;

@@ -7,6 +7,7 @@
 // only does it. Without cgroup2, or without permission, it reports why once and the slot runs
 // the process in session mode (a session and process group of its own, as before).
 import { readdirSync, readFileSync, type FSWatcher } from 'node:fs';
+import { FileCache, type Look } from './file-cache.js';
 import { join } from 'node:path';
 import { CGROUP, errCode, errstr, SERVICE } from '@tsv/core';
 import {
@@ -93,16 +94,24 @@ export class ServiceCgroup {
   private warned = new Set<string>();
   private applied = new Set<string>();
   private failed = false;
+  /** the limit files' contents (an error where one could not be read), cached between starts;
+   * undefined when the service dir cannot be listed */
+  private readonly limitFiles: FileCache<Map<string, string | { error: unknown }> | undefined>;
+  /** the contents last applied in full to the cgroup as it is (unset when it is made again) */
+  private appliedFrom: Map<string, string | { error: unknown }> | undefined;
 
-  /** serviceDir: where the limit files are; name: the cgroup's name in the subtree. */
+  /** serviceDir: where the limit files are; name: the cgroup's name in the subtree; memberAlive:
+   * a process of the slot's own is alive in the cgroup now (run, spawned into it). */
   constructor(
     private readonly serviceDir: string,
     name: string,
     private readonly b: CgroupBase | { error: string },
     private readonly warn: (m: string) => void,
     private readonly onEmpty: () => void,
+    private readonly memberAlive: () => boolean = () => false,
   ) {
     this.path = 'dir' in b ? join(b.dir, name) : null;
+    this.limitFiles = new FileCache((look) => readLimitFiles(serviceDir, look));
   }
 
   /** The cgroup names of a service directory: its own, and its logger's. */
@@ -125,9 +134,17 @@ export class ServiceCgroup {
         makeCgroup(this.path);
         // why: the watch first: an empty cgroup is reported by its change, and none may slip
         // between the spawn and the watch.
-        this.watcher ??= watchCgroupEvents(this.path, (populated) => {
-          if (!populated) this.onEmpty();
-        });
+        // why: while run (spawned into the cgroup) lives, the cgroup is populated: the wake-up
+        // at each spawn is not read. An exit whose `populated 0` comes before run's exit is
+        // handled is no loss: where the machine needs emptiness after an exit (a stop, once,
+        // exit) it asks for it (cleanCgroup reads cgroup.events), and a restarted run refills it.
+        this.watcher ??= watchCgroupEvents(
+          this.path,
+          (populated) => {
+            if (!populated) this.onEmpty();
+          },
+          this.memberAlive,
+        );
         this.dirFd = openCgroupDir(this.path);
       }
     } catch (err) {
@@ -141,41 +158,43 @@ export class ServiceCgroup {
   }
 
   /** Write memory-max, pids-max, cpu-weight (when present) into the cgroup; a limit whose
-   * controller is not enabled is refused with one warning. A removed file puts back the default. */
+   * controller is not enabled is refused with one warning. A removed file puts back the default.
+   * Nothing is read or written again while the files and the cgroup are those of the last
+   * start that applied them all (one stat of the service dir for a service without limits). */
   private applyLimits(): void {
+    const files = this.limitFiles.get((m) => this.warn(m));
+    if (files === undefined || files === this.appliedFrom) return;
     const path = this.path as string;
-    let present: Set<string>;
-    try {
-      present = new Set(readdirSync(this.serviceDir));
-    } catch {
-      return;
-    }
     // why: read only when some limit file is there: a respawn without limits costs no more read.
     let controllers: Set<string> | undefined;
+    let complete = true;
     for (const l of CGROUP_LIMITS) {
-      if (!present.has(l.file)) {
+      const value = files.get(l.file);
+      if (value === undefined) {
         if (this.applied.delete(l.file)) tryWrite(path, l.cgroupFile, l.file === SERVICE.cpuWeight ? '100' : 'max');
         continue;
       }
-      let value: string;
-      try {
-        value = readFileSync(join(this.serviceDir, l.file), 'utf8').trim();
-      } catch (err) {
-        this.warnOnce(l.file, `unable to read ${l.file}: ${errstr(err)}`);
+      if (typeof value !== 'string') {
+        this.warnOnce(l.file, `unable to read ${l.file}: ${errstr(value.error)}`);
+        complete = false;
         continue;
       }
       controllers ??= 'dir' in this.b ? enabledControllers(this.b.dir) : new Set<string>();
       if (!controllers.has(l.controller)) {
         this.warnOnce(l.file, `${l.file} not applied: the ${l.controller} controller is not enabled for ${'dir' in this.b ? this.b.dir : 'the cgroup'} (cgroup.subtree_control)`);
+        complete = false;
         continue;
       }
       try {
         writeCgroupLimit(path, l.cgroupFile, value);
         this.applied.add(l.file);
       } catch (err) {
+        complete = false;
         this.warnOnce(`${l.file}=${value}`, errCode(err) === 'EINVAL' ? `invalid ${l.file}: ${value}` : `unable to write ${l.cgroupFile}: ${errstr(err)}`);
       }
     }
+    // why: a limit that could not be applied is tried again at the next start, as before.
+    this.appliedFrom = complete ? files : undefined;
   }
 
   /** One warning per key for the life of the supervisor. */
@@ -206,6 +225,8 @@ export class ServiceCgroup {
 
   /** Stop watching and close the directory fd. */
   close(): void {
+    // why: the cgroup may be removed and made again (with the kernel's defaults) before the next start.
+    this.appliedFrom = undefined;
     this.watcher?.close();
     this.watcher = null;
     closeQuiet(this.dirFd);
@@ -220,4 +241,27 @@ function tryWrite(dir: string, file: string, value: string): void {
   } catch {
     // the controller went away: nothing to put back
   }
+}
+
+/** The limit files present in serviceDir, with their trimmed text (or why it could not be read). */
+function readLimitFiles(serviceDir: string, look: Look): Map<string, string | { error: unknown }> | undefined {
+  look(serviceDir);
+  let present: Set<string>;
+  try {
+    present = new Set(readdirSync(serviceDir));
+  } catch {
+    return undefined;
+  }
+  const out = new Map<string, string | { error: unknown }>();
+  for (const l of CGROUP_LIMITS) {
+    if (!present.has(l.file)) continue;
+    const p = join(serviceDir, l.file);
+    look(p);
+    try {
+      out.set(l.file, readFileSync(p, 'utf8').trim());
+    } catch (error) {
+      out.set(l.file, { error });
+    }
+  }
+  return out;
 }

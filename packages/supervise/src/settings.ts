@@ -1,15 +1,18 @@
 // Reading the optional files of a service directory (down-signal, timeout-kill, timeout-finish,
 // notification-fd, restart, the control/<c> hooks and finish) into Settings, before each start
-// of run. A missing file means the default; an invalid one a warning and the default.
+// of run (cached between starts while none of them changed: file-cache.ts). A missing file
+// means the default; an invalid one a warning and the default.
 import { closeSync, openSync, readdirSync, readFileSync, statSync, constants as fsc } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { errCode, errstr, SERVICE } from '@tsv/core';
+import { FileCache, type Look } from './file-cache.js';
 import { DEFAULT_SETTINGS, parseRestartPolicy, parseSignal, parseUint, type Settings } from './policy.js';
 
 /** The text of dir/name, or undefined when it does not exist (other errors are warned). */
-function readFile(dir: string, name: string, warn: (m: string) => void, present?: Set<string>): string | undefined {
+function readFile(dir: string, name: string, warn: (m: string) => void, look: Look, present?: Set<string>): string | undefined {
   if (present !== undefined && !present.has(name)) return undefined;
+  look(join(dir, name));
   try {
     return readFileSync(join(dir, name), 'utf8');
   } catch (err) {
@@ -20,16 +23,18 @@ function readFile(dir: string, name: string, warn: (m: string) => void, present?
 
 /** Settings of the service in dir (the logger gets the same files from log/, but never hooks
  * or finish: pass service false). */
-export function readSettings(dir: string, warn: (m: string) => void, service = true): Settings {
+export function readSettings(dir: string, warn: (m: string) => void, service = true, look: Look = () => undefined): Settings {
   const s: Settings = { ...DEFAULT_SETTINGS };
   // why: one directory read instead of one failed open per optional file (respawn latency).
   let present: Set<string> | undefined;
+  // why: the directory's own stamp changes when an entry is added, removed or renamed over.
+  look(dir);
   try {
     present = new Set(readdirSync(dir));
   } catch {
     present = undefined;
   }
-  const readOptional = (name: string): string | undefined => readFile(dir, name, warn, present);
+  const readOptional = (name: string): string | undefined => readFile(dir, name, warn, look, present);
   const sig = readOptional(SERVICE.downSignal);
   if (sig !== undefined) {
     const v = parseSignal(sig, constants.signals);
@@ -59,16 +64,25 @@ export function readSettings(dir: string, warn: (m: string) => void, service = t
     s.restart = policy;
   }
   if (service) {
-    s.hooks = readHooks(dir, present, warn);
-    s.hasFinish = canOpen(join(dir, SERVICE.finish), present === undefined || present.has(SERVICE.finish));
+    s.hooks = readHooks(dir, present, warn, look);
+    const maybeFinish = present === undefined || present.has(SERVICE.finish);
+    if (maybeFinish) look(join(dir, SERVICE.finish));
+    s.hasFinish = canOpen(join(dir, SERVICE.finish), maybeFinish);
     s.watch = present !== undefined && present.has(SERVICE.watch);
   }
   return s;
 }
 
+/** The settings of dir kept between starts: read again only when a file they come from changed
+ * (one stat of dir when the service has none of the optional files). */
+export function settingsCache(dir: string, service = true): FileCache<Settings> {
+  return new FileCache((look, warn) => readSettings(dir, warn, service, look));
+}
+
 /** The letters c of control/c with the owner's x bit (runsv's test before running a hook). */
-function readHooks(dir: string, present: Set<string> | undefined, warn: (m: string) => void): string[] {
+function readHooks(dir: string, present: Set<string> | undefined, warn: (m: string) => void, look: Look): string[] {
   if (present !== undefined && !present.has(SERVICE.control)) return [];
+  look(join(dir, SERVICE.control));
   let names: string[];
   try {
     names = readdirSync(join(dir, SERVICE.control));
@@ -79,6 +93,8 @@ function readHooks(dir: string, present: Set<string> | undefined, warn: (m: stri
   const out: string[] = [];
   for (const n of names) {
     if (n.length !== 1) continue;
+    // why: a chmod (the x bit runsv tests) changes the file's ctime and mode: both stamped.
+    look(join(dir, SERVICE.control, n));
     try {
       const st = statSync(join(dir, SERVICE.control, n), { throwIfNoEntry: false });
       if (st !== undefined && (st.mode & fsc.S_IXUSR) !== 0) out.push(n);

@@ -13,7 +13,7 @@ import { pipe } from '@tsv/native';
 import { EventQueue } from './event-queue.js';
 import { initialState, step, type Effect, type MachineEvent, type MachineState, type Now, type TimerName } from './machine.js';
 import { DEFAULT_SETTINGS, type Settings } from './policy.js';
-import { readSettings } from './settings.js';
+import { settingsCache } from './settings.js';
 import { whenGroupGone } from './watch-group.js';
 import type { SuperviseDir } from './supervise-dir.js';
 import { ServiceCgroup, type CgroupBase } from './cgroup-slot.js';
@@ -79,11 +79,23 @@ export class Slot {
   private dead = false;
   private cancelGroupWait: (() => void) | null = null;
   private readonly cg: ServiceCgroup | null;
+  private readonly settingsFiles: ReturnType<typeof settingsCache>;
 
   constructor(private readonly o: SlotOptions) {
     this.state = initialState(o.isLog, o.wantUp, now());
+    this.settingsFiles = settingsCache(o.dir, !o.isLog);
     const c = o.cgroup;
-    this.cg = c === undefined || o.startInProcess !== undefined ? null : new ServiceCgroup(c.serviceDir, c.name, c.base, (m) => o.warn(m), () => this.dispatch({ type: 'cgroupEmpty' }));
+    this.cg =
+      c === undefined || o.startInProcess !== undefined
+        ? null
+        : new ServiceCgroup(
+            c.serviceDir,
+            c.name,
+            c.base,
+            (m) => o.warn(m),
+            () => this.dispatch({ type: 'cgroupEmpty' }),
+            () => this.state.phase === 'run' && this.state.pid !== 0 && this.state.cgroup,
+          );
   }
 
   /** The machine's current state (read-only view). */
@@ -275,10 +287,11 @@ export class Slot {
     }
   }
 
-  /** The settings for the next start: the service dir's files, or none for an in-process logger. */
+  /** The settings for the next start: the service dir's files (re-read only when one changed),
+   * or none for an in-process logger. */
   private readSettings(): Settings {
     if (this.o.startInProcess !== undefined) return { ...DEFAULT_SETTINGS, inProcess: true };
-    return readSettings(this.o.dir, (m) => this.o.warn(m), !this.o.isLog);
+    return this.settingsFiles.get((m) => this.o.warn(m));
   }
 
   /** Call the in-process logger's method the machine chose. */

@@ -4,7 +4,7 @@
 // spawned, so we must never reap those: only zombies no hosted supervisor owns.
 import { readlinkSync } from 'node:fs';
 import { errstr } from '@tsv/core';
-import { childPids, procStat } from '@tsv/os';
+import { mainThreadChildPids, procStat } from '@tsv/os';
 import { setChildSubreaper, waitpid } from '@tsv/native';
 
 /** What the reaper needs to know of the hosted supervisors. */
@@ -133,7 +133,9 @@ export class Reaper {
     this.lastPgids = now;
     const changed = [...now.keys()].filter((k) => before.get(k) !== now.get(k));
     for (const k of before.keys()) if (!now.has(k)) changed.push(k);
-    const children = new Set(childPids());
+    // why: one read of the main thread's children per sweep (every SIGCHLD of a crash storm),
+    // not a directory and a file per thread: O(children), nothing per thread.
+    const children = new Set(mainThreadChildPids());
     for (const pid of this.own.keys()) if (!children.has(pid)) this.own.delete(pid);
     for (const pid of this.strays.keys()) if (!children.has(pid)) this.strays.delete(pid);
     for (const pid of children) {

@@ -1,0 +1,76 @@
+// A value computed from a few files (a service dir's settings, its cgroup limit files), kept
+// between starts of run and computed again only when one of those files changed: each path the
+// computation looked at (the directory it listed, each file it read or tested) is stamped with
+// its inode, size and nanosecond mtime and ctime, and the value is reused while every stamp is
+// the same. runit's semantics stay: a changed file takes effect at the next start.
+import { statSync, type BigIntStats } from 'node:fs';
+
+/** A path as it was when looked at: inode, size, mtime, ctime (ns), or absent. */
+type Stamp = string;
+
+/** How recent a ctime (ns before the computation started) makes the value untrustworthy.
+ * why: the kernel stamps files from a coarse clock (one tick, up to 10 ms at HZ=100), so a
+ * same-size rewrite within the same tick as the version read leaves every stamp unchanged; a
+ * value read while a file is that fresh is computed again next time ("racy git"). */
+const RACY_NS = 50_000_000n;
+
+/** The stamp of path now (stat follows symlinks: an edit of the target counts). */
+function stampOf(path: string): { stamp: Stamp; ctimeNs: bigint } {
+  let st: BigIntStats | undefined;
+  try {
+    st = statSync(path, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    st = undefined;
+  }
+  if (st === undefined) return { stamp: '-', ctimeNs: 0n };
+  return { stamp: `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`, ctimeNs: st.ctimeNs };
+}
+
+/** What a computation calls before it lists or reads a path (stamped before it is read, so a
+ * change racing the read is seen at the next check, never lost). */
+export type Look = (path: string) => void;
+
+/** A cached value and the warnings computing it gave (said again at each use, as a re-read would). */
+export class FileCache<T> {
+  private value: { v: T; warnings: string[] } | undefined;
+  private stamps: Array<[string, Stamp]> = [];
+  private racy = false;
+
+  /** compute(look, warn): the value from the files, calling look(path) before each. */
+  constructor(private readonly compute: (look: Look, warn: (m: string) => void) => T) {}
+
+  /** The value, computed again when a path it looked at changed (or the last look was racy). */
+  get(warn: (m: string) => void): T {
+    const cached = this.value;
+    if (cached !== undefined && this.fresh()) {
+      for (const m of cached.warnings) warn(m);
+      return cached.v;
+    }
+    const started = BigInt(Date.now()) * 1_000_000n;
+    const stamps: Array<[string, Stamp]> = [];
+    let racy = false;
+    const warnings: string[] = [];
+    const v = this.compute(
+      (path) => {
+        const s = stampOf(path);
+        stamps.push([path, s.stamp]);
+        if (s.ctimeNs >= started - RACY_NS) racy = true;
+      },
+      (m) => {
+        warnings.push(m);
+        warn(m);
+      },
+    );
+    this.value = { v, warnings };
+    this.stamps = stamps;
+    this.racy = racy;
+    return v;
+  }
+
+  /** Is every path as it was when the value was computed? */
+  private fresh(): boolean {
+    if (this.racy) return false;
+    for (const [path, stamp] of this.stamps) if (stampOf(path).stamp !== stamp) return false;
+    return true;
+  }
+}
