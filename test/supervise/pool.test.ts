@@ -94,7 +94,7 @@ function get(port: number): Promise<{ body: string } | { error: string }> {
 }
 
 /** A client that keeps requests going (4 at a time) until stop(); counts failed requests. */
-function load(ports: number[]): { stop: () => Promise<{ requests: number; failed: number; retries: number; ids: Set<number>; errors: string[] }> } {
+function load(ports: number[]): { seen: () => Set<number>; stop: () => Promise<{ requests: number; failed: number; retries: number; ids: Set<number>; errors: string[] }> } {
   let running = true;
   let next = 0;
   const stats = { requests: 0, failed: 0, retries: 0, ids: new Set<number>(), errors: [] as string[] };
@@ -125,6 +125,7 @@ function load(ports: number[]): { stop: () => Promise<{ requests: number; failed
   };
   const loops = [loop(), loop(), loop(), loop()];
   return {
+    seen: () => stats.ids,
     stop: async () => {
       running = false;
       await Promise.all(loops);
@@ -152,6 +153,8 @@ t.test('a pool of 4 HTTP workers: rolling restart and resize 4 -> 8 -> 2 without
   t.equal((await tsvctl(['reload', './web'], root)).code, 0);
   const eight = await readyPids(dir, 8);
   t.same(eight.slice(0, 4), rolled, 'ids 0-3 untouched by the resize up');
+  // why: ready is the worker's own word; the client's round robin reaches the new ports a moment later.
+  await waitFor(() => [4, 5, 6, 7].every((id) => client.seen().has(id)), 15_000, 'the client to reach ids 4-7');
 
   writeFileSync(join(dir, 'instances'), '2\n');
   process.kill(tsv.pid, 'SIGHUP');
