@@ -5,6 +5,7 @@
 // and 15 are a process's own time) per minute, and the restart rate actually reached, so CPU is
 // compared at the same restart rate.
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDir, bin, children, table, which } from './lib.mjs';
@@ -79,6 +80,9 @@ function killUnder(root) {
 /** The scanners measured. */
 function scanners() {
   const list = [{ name: 'tsvscan', argv: (dir) => [bin('tsvscan'), [dir]], perService: false }];
+  // why: the same scanner without cgroups, in the same run, so the cgroup's own share (issue 12)
+  // is the difference of two rows measured minutes apart, not of two runs on a noisy machine.
+  list.push({ name: 'tsvscan, session mode (TSV_CGROUP=off)', argv: (dir) => [bin('tsvscan'), [dir]], perService: false, env: { TSV_CGROUP: 'off' } });
   if (which('runsvdir') && which('runsv')) list.push({ name: 'runit (runsvdir + runsv)', argv: (dir) => ['runsvdir', [dir]], perService: true });
   if (which('s6-svscan') && which('s6-supervise')) list.push({ name: 's6 (s6-svscan + s6-supervise)', argv: (dir) => ['s6-svscan', [dir]], perService: true });
   if (which('svscan') && which('supervise')) list.push({ name: 'daemontools (svscan + supervise)', argv: (dir) => ['svscan', [dir]], perService: true });
@@ -90,7 +94,7 @@ async function storm(sc) {
   const root = benchDir('tsv-bench-storm-');
   const { dir, starts } = makeStorm(root);
   const [cmd, args] = sc.argv(dir);
-  const child = spawn(cmd, args, { stdio: 'ignore', cwd: dir, detached: true });
+  const child = spawn(cmd, args, { stdio: 'ignore', cwd: dir, detached: true, env: { ...process.env, ...(sc.env ?? {}) } });
   try {
     await sleep(WARM_MS);
     const pids0 = supervision(child.pid, sc.perService);
@@ -119,6 +123,7 @@ export async function run() {
     rows.push(await storm(sc));
   }
   const tsv = rows[0];
+  const session = rows[1];
   const runit = rows.find((r) => r.name.startsWith('runit'));
   const lines = [
     `${N} services, each \`printf x >> starts; sleep ${RUN_S}; exit 1\`, restarted as fast as each supervisor does (a run that lived over a second is restarted at once by all of them). CPU is the supervision's own (scanner plus per-service supervisors; services not counted), over ${WINDOW_MS / 1000} s after ${WARM_MS / 1000} s of warm-up, one scanner at a time.`,
@@ -132,5 +137,7 @@ export async function run() {
     const met = tsv.perRestartMs <= runit.perRestartMs;
     lines.push('', `- target (issue 10): crash-storm CPU at or below runit's at the same restart rate: tsvscan ${tsv.perRestartMs.toFixed(2)} ms per restart, runit ${runit.perRestartMs.toFixed(2)} ms: ${met ? 'met' : 'NOT met'}`);
   }
+  lines.push(`- the cgroup's share (issue 12): tsvscan ${tsv.perRestartMs.toFixed(2)} ms per restart in cgroup mode, ${session.perRestartMs.toFixed(2)} ms in session mode (${(tsv.perRestartMs - session.perRestartMs).toFixed(2)} ms)`);
+  lines.push(`- load average (1 min) at the end: ${loadavg()[0].toFixed(1)}; run to run this bench varies by up to 2x on a shared 2-core machine`);
   return lines.join('\n');
 }
