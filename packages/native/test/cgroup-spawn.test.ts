@@ -6,13 +6,13 @@
 // is not on a cgroup2 directory. Real cgroups made below our own, removed at the end.
 import t, { type Test } from 'tap';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, rmdirSync, writeFileSync, constants as fsc } from 'node:fs';
-import { constants } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { pipe, spawn, waitpid, type SpawnFlags } from '@tsv/native';
 import { cgroup2Mount, cgroupPids, ownCgroup, ownCgroupDir } from '@tsv/os';
 import { IS_ROOT, ROOT, spawnTracked, tmpdir, waitFor, waitForText, type Teardownable } from '@tsv/testkit';
+import { throwsNodeError } from './node-error.js';
 
 const own = ownCgroupDir();
 const skip = !IS_ROOT ? 'cgroups need root here' : own === null ? 'no cgroup2 mount' : false;
@@ -81,36 +81,6 @@ function catCgroup(flags: SpawnFlags): { cgroup: string | undefined; code: numbe
   closeSync(r);
   const st = waitpid(pid, false) as { code: number | null; signal: number | null };
   return { cgroup: text.split('\n').find((l) => l.startsWith('0::'))?.slice(3), code: st.code, signal: st.signal };
-}
-
-/** What a Node-style error must hold. */
-interface Want {
-  code: string | string[];
-  desc?: string;
-  syscall: string;
-  path?: string;
-}
-
-/** Assert that fn throws the Node-style error want describes. */
-function throwsNodeError(t: Test, fn: () => unknown, want: Want, what: string): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  t.ok(err instanceof Error, `${what}: throws an Error`);
-  const e = err as NodeJS.ErrnoException;
-  const codes = Array.isArray(want.code) ? want.code : [want.code];
-  t.ok(codes.includes(e.code as string), `${what}: code ${e.code} in ${codes.join(', ')}`);
-  t.equal(e.errno, -(constants.errno as Record<string, number>)[e.code as string]!, `${what}: errno is minus the code's`);
-  t.equal(e.syscall, want.syscall, `${what}: syscall`);
-  if (want.path === undefined) t.notOk('path' in e, `${what}: no path`);
-  else t.equal(e.path, want.path, `${what}: path`);
-  if (want.desc !== undefined) {
-    const tail = want.path === undefined ? '' : ` '${want.path}'`;
-    t.equal(e.message, `${e.code}: ${want.desc}, ${want.syscall}${tail}`, `${what}: message`);
-  }
 }
 
 t.test('born in a fresh cgroup (clone3), or joining it by the write (noClone3, fork): /proc/PID/cgroup while it runs', { skip }, async (t) => {

@@ -4,41 +4,15 @@
 // fail on demand; the expected numbers come from os.constants, the texts from glibc's
 // strerror (lower-cased first letter, as the addon writes it). Calls that must not succeed in
 // the test process (setsid, pipe at the fd limit) run in a child.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { chroot, dup2, execve, flock, funlock, getrlimit, mkfifo, RLIMIT, setCloexec, setNonblock, setrlimit, waitpid } from '@tsv/native';
 import { tmpdir, ROOT } from '@tsv/testkit';
+import { throwsNodeError } from './node-error.js';
 
-
-/** What a Node-style error must hold. */
-interface Want {
-  code: string;
-  desc: string;
-  syscall: string;
-  path?: string;
-}
-
-/** Assert that fn throws the Node-style error want describes. */
-function throwsNodeError(t: Test, fn: () => unknown, want: Want, what: string): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  t.ok(err instanceof Error, `${what}: throws an Error`);
-  const e = err as NodeJS.ErrnoException;
-  t.equal(e.code, want.code, `${what}: code`);
-  t.equal(e.errno, -(constants.errno as Record<string, number>)[want.code]!, `${what}: errno is minus ${want.code}`);
-  t.equal(e.syscall, want.syscall, `${what}: syscall`);
-  if (want.path === undefined) t.notOk('path' in e, `${what}: no path`);
-  else t.equal(e.path, want.path, `${what}: path`);
-  const tail = want.path === undefined ? '' : ` '${want.path}'`;
-  t.equal(e.message, `${want.code}: ${want.desc}, ${want.syscall}${tail}`, `${what}: message`);
-}
 
 const BAD_FD = 987_654;
 
