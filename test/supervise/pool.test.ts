@@ -286,6 +286,8 @@ t.test('supervisor killed mid-roll: the next one takes over, and never runs an i
   const next = await startTsv(t, dir);
   await waitFor(() => [0, 1, 2].every((i) => status(inst(dir, i))?.state === 'run' && !mid.includes(status(inst(dir, i))?.pid as number)), 20_000, '3 fresh instances');
   t.ok(mid.every((p) => !alive(p)), 'every instance the dead supervisor left was stopped first');
+  // why: status says run at the spawn, before each run has written its line.
+  await waitFor(() => readText(join(dir, 'starts')).trim().split('\n').length >= 7, 10_000, "the fresh instances' lines");
   const starts = readText(join(dir, 'starts')).trim().split('\n');
   // 3 first starts, instance 0's restart in the roll, then 3 after the takeover: 7, never 2 at once
   t.equal(starts.length, 7, starts.join(', '));
