@@ -191,8 +191,15 @@ t.test('with strace: clone3 is the ordinary way; where it is unavailable, probed
   const cg = makeCgroup(t, 'traced');
   const plain = await traced(t, cg.dir);
   t.same(plain.cgroups, [cg.rel, cg.rel], 'both children ran in the cgroup');
-  t.equal(calls(plain.trace, 'clone3').filter((l) => /CLONE_INTO_CGROUP.*= \d+$/.test(l)).length, 2, 'two clone3(CLONE_INTO_CGROUP) that made a child');
-  t.equal(calls(plain.trace, 'clone').length, 0, 'no clone');
+  const refused = calls(plain.trace, 'clone3').filter((l) => /= -1 (ENOSYS|EPERM|EINVAL|E2BIG) /.test(l));
+  if (refused.length > 0) {
+    // why: a machine without clone3 (an old kernel, a container's seccomp profile): the probe's own case
+    t.equal(refused.length, 1, `clone3 is refused here (${refused[0]}): tried once`);
+    t.equal(calls(plain.trace, 'clone').filter((l) => /CLONE_VM\|CLONE_VFORK/.test(l)).length, 2, 'then the write, for both');
+  } else {
+    t.equal(calls(plain.trace, 'clone3').filter((l) => /CLONE_INTO_CGROUP.*= \d+$/.test(l)).length, 2, 'two clone3(CLONE_INTO_CGROUP) that made a child');
+    t.equal(calls(plain.trace, 'clone').length, 0, 'no clone');
+  }
   // why these four: ENOSYS (no clone3: old kernel, Docker's seccomp profile), EINVAL (no
   // CLONE_INTO_CGROUP: 5.3-5.6), E2BIG (clone_args this long unknown), EPERM (a seccomp deny)
   for (const errno of ['ENOSYS', 'EINVAL', 'E2BIG', 'EPERM']) {
