@@ -161,6 +161,8 @@ t.test('a dead supervisor’s cgroup: its successor empties it before starting r
   const second = await startTsv(t, dir);
   const newRun = await waitRunning(dir, runPid);
   await waitFor(() => !alive(e.pid), 10_000, 'the old escapee killed');
+  // why: the warning is in the pipe before the status write, but reaches this process a moment later.
+  await waitForText(second.stderr, /cgroup .* of a dead supervisor holds \d+ process/, 15_000);
   t.match(second.stderr(), /cgroup .* of a dead supervisor holds \d+ process/, 'said once');
   t.notOk(alive(runPid), 'the old run stopped');
   t.ok(cgroupPids(e.cgroup).includes(newRun), 'the new run in the same (adopted) cgroup');
