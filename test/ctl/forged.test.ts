@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { encodeExtraStatus, encodeStatus, initialExtraProcess } from '@tsv/core';
 import { procStat } from '@tsv/os';
 import { alive, bin, spawnTracked, testPath, waitFor, type Teardownable } from '@tsv/testkit';
-import { CAT_LOG, ctlRoot, makeService, status, supervise, TRAP_RUN, tsvBuilt, tsvctl } from '@tsv/testkit/ctl';
+import { CAT_LOG, ctlRoot, makeService, status, supervise, TRAP_RUN, trapsSet, tsvBuilt, tsvctl } from '@tsv/testkit/ctl';
 
 const skip = tsvBuilt() ? false : 'tsv (packages/supervise) is not built';
 
@@ -111,6 +111,8 @@ t.test('tsvscan: a direct signal reaches the service; forged to name another ser
   const pa = await waitFor(() => (status(a)?.state === 'run' ? status(a)?.pid : 0), 15_000, 'a to run');
   const pb = await waitFor(() => (status(b)?.state === 'run' ? status(b)?.pid : 0), 15_000, 'b to run');
   await waitFor(() => readFileSync(join(a, 'supervise', 'tsv.json'), 'utf8').includes(`"pid":${pa},`), 10_000, "a's tsv.json");
+  // why: status says run at the spawn, before run's trap lines: a WINCH then would end it.
+  await trapsSet(a);
   let r = await tsvctl(['signal', 'WINCH', './a'], { cwd: root });
   t.same([r.code, r.stdout], [0, ''], r.stderr);
   await waitFor(() => readFileSync(join(a, 'got-winch'), 'utf8') !== '', 10_000, 'the WINCH trap of a');

@@ -3,13 +3,13 @@
 // --json and the table on a terminal.
 import t from 'tap';
 import { run, waitFor } from '@tsv/testkit';
-import { CAT_LOG, compareWithSv as compare, ctlEnv, ctlRoot, HAVE_RUNIT, makeService, onPath, status, supervise, sv, TRAP_RUN, tsvctl } from '@tsv/testkit/ctl';
+import { CAT_LOG, compareWithSv as compare, ctlEnv, ctlRoot, HAVE_RUNIT, makeService, onPath, status, supervise, sv, TERM_IGNORING_RUN, TRAP_RUN, tsvctl } from '@tsv/testkit/ctl';
 
 t.test('status lines match sv byte for byte', { skip: HAVE_RUNIT ? false : 'runit (runsv, sv) is not installed' }, async (t) => {
   const root = ctlRoot(t);
   const a = makeService(root, 'a', { run: TRAP_RUN, 'log/run': CAT_LOG });
   const b = makeService(root, 'b', { run: TRAP_RUN, down: '' });
-  const c = makeService(root, 'c', { run: '#!/bin/sh\ntrap "" TERM\nwhile :; do sleep 0.05; done\n' });
+  const c = makeService(root, 'c', { run: TERM_IGNORING_RUN });
   await Promise.all([supervise(t, 'runsv', a), supervise(t, 'runsv', b), supervise(t, 'runsv', c)]);
 
   t.match(await compare(t, ['status', './a'], { cwd: root }), /^run: \.\/a: \(pid \d+\) \d+s; run: log: \(pid \d+\) \d+s\n$/);

@@ -4,7 +4,7 @@ import t from 'tap';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alive, waitFor } from '@tsv/testkit';
-import { ctlEnv, ctlRoot, HAVE_RUNIT, makeService, status, supervise, TRAP_RUN, tsvctl } from '@tsv/testkit/ctl';
+import { ctlEnv, ctlRoot, HAVE_RUNIT, makeService, status, supervise, TERM_IGNORING_RUN, TRAP_RUN, tsvctl } from '@tsv/testkit/ctl';
 
 const skip = HAVE_RUNIT ? false : 'runit (runsv, sv) is not installed';
 
@@ -14,7 +14,7 @@ t.test('timeout: and kill: lines, exit codes, the check script', { skip }, async
   // a check that fails until a flag file exists
   const a = makeService(root, 'a', { run: TRAP_RUN, check: '#!/bin/sh\ntest -e flag\n' });
   // a service that ignores TERM
-  const b = makeService(root, 'b', { run: '#!/bin/sh\ntrap "" TERM\nwhile :; do sleep 0.05; done\n' });
+  const b = makeService(root, 'b', { run: TERM_IGNORING_RUN });
   await Promise.all([supervise(t, 'runsv', a), supervise(t, 'runsv', b)]);
 
   let r = await tsvctl(['-w', '1', 'restart', './a'], opts);

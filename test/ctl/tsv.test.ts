@@ -4,12 +4,12 @@
 // and exit.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeExtraStatus, encodeStatus, initialExtraProcess } from '@tsv/core';
 import { procStat } from '@tsv/os';
 import { requireBuilt, waitFor } from '@tsv/testkit';
-import { CAT_LOG, ctlRoot, makeService, okAlive, onPath, sameStatus, status, supervise, sv, TRAP_RUN, tsvctl } from '@tsv/testkit/ctl';
+import { CAT_LOG, ctlRoot, makeService, okAlive, onPath, sameStatus, status, supervise, sv, TRAP_RUN, trapsSet, tsvctl } from '@tsv/testkit/ctl';
 
 // A missing build fails here (NotBuiltError names the missing file): it never skips.
 requireBuilt('tsv', 'tsvctl');
@@ -35,6 +35,8 @@ t.test('status extras, --json, --sv, restart', async (t) => {
   t.match(r.stdout, /^run: \.\/a: \(pid \d+\) \d+s; run: log: \(pid \d+\) \d+s\n$/, 'nothing to add yet');
 
   const p0 = status(a)?.pid;
+  // why: the next run makes ./trapped again once its traps are set (a signal before would end it).
+  rmSync(join(a, 'trapped'));
   r = await tsvctl(['-w', '10', 'restart', './a'], opts);
   t.equal(r.code, 0);
   const p1 = status(a)?.pid;
@@ -56,15 +58,20 @@ t.test('status extras, --json, --sv, restart', async (t) => {
   t.match(j, { name: './a', state: 'run', pid: p1, supervisor: 'tsv', extra: { restarts: 1, lastExit: { code: 0, signal: null }, supervisorPid: tsv.pid, program: 'tsv' }, log: { supervisor: 'tsv', state: 'run' } });
 
   // a signal runsv has no letter for: tsv.json vouches for the pid
+  await trapsSet(a);
   r = await tsvctl(['kill', 'WINCH', './a'], opts);
   t.same([r.code, r.stdout, r.stderr], [0, '', '']);
   await waitFor(() => existsSync(join(a, 'got-winch')), 10_000, 'the WINCH trap');
   t.equal(status(a)?.pid, p1, 'not restarted');
 
   // SIGKILL through the letter: tsv records the signal
+  rmSync(join(a, 'trapped'));
   r = await tsvctl(['-w', '10', 'kill', 'KILL', './a'], opts);
   t.equal(r.code, 0);
   t.match(r.stdout, /^ok: run: \.\/a: \(pid \d+\) \d+s, last signal SIGKILL, restarts 2\n$/);
+
+  // why: a TERM before the new run's trap would end it by the signal, not with "exited 0".
+  await trapsSet(a);
 
   r = await tsvctl(['-w', '10', 'down', './a'], opts);
   t.match(r.stdout, /^ok: down: \.\/a: \d+s, normally up, exited 0, restarts 2\n$/);

@@ -3,7 +3,7 @@
 // service's; -q silences the events; the exit grace SIGKILLs what ignores TERM and names it;
 // the reason of a failed exit is in tsv.json and tsvctl status.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alive, run, spawnTracked, waitFor, waitForText } from '@tsv/testkit';
 import { cleanCmd, makeService, scanEnv, scanTmpdir, startScan, supervisedPid } from '@tsv/testkit/scan';
@@ -70,13 +70,15 @@ t.test('-q: no event lines, the services still named', async (t) => {
 
 t.test('the exit grace: TERM-ignoring services are killed after -g and named; timeout-kill wins', async (t) => {
   const dir = scanTmpdir(t);
-  makeService(dir, 'stubborn', "trap '' TERM\nwhile :; do sleep 0.1; done");
+  makeService(dir, 'stubborn', "trap '' TERM\n: > trapped\nwhile :; do sleep 0.1; done");
   makeService(dir, 'polite', 'exec sleep 1000');
-  const slow = makeService(dir, 'own', "trap '' TERM\nwhile :; do sleep 0.1; done");
+  const slow = makeService(dir, 'own', "trap '' TERM\n: > trapped\nwhile :; do sleep 0.1; done");
   const { writeFileSync } = await import('node:fs');
   writeFileSync(join(slow, 'timeout-kill'), '4000\n');
   const scan = startScan(t, dir, ['-g', '1', dir]);
   for (const n of ['stubborn', 'polite', 'own']) await waitFor(() => supervisedPid(join(dir, n)), 20_000, `${n} up`);
+  // why: supervise/pid is written at the spawn, before run's first line: a TERM sent then meets no trap.
+  for (const n of ['stubborn', 'own']) await waitFor(() => existsSync(join(dir, n, 'trapped')), 20_000, `${n}'s trap`);
   const stubborn = supervisedPid(join(dir, 'stubborn'));
   const t0 = Date.now();
   scan.child.kill('SIGTERM');
@@ -90,9 +92,10 @@ t.test('the exit grace: TERM-ignoring services are killed after -g and named; ti
 
 t.test('tsv talks for its one service, and its -g', async (t) => {
   const dir = scanTmpdir(t);
-  const svc = makeService(dir, 'one', "echo 'one says' >&2\ntrap '' TERM\nwhile :; do sleep 0.1; done");
+  const svc = makeService(dir, 'one', "trap '' TERM\necho 'one says' >&2\nwhile :; do sleep 0.1; done");
   const tsv = spawnTracked(t, ...cleanCmd('tsv', ['-g', '1', svc]), { env });
   await waitForText(tsv.stderr, /^tsv: .*one: started, pid \d+$/m, 20_000);
+  // why: the line is written after the trap, so once it is seen a TERM is ignored.
   await waitForText(tsv.stderr, /one: one says$/m, 20_000);
   tsv.child.kill('SIGTERM');
   t.equal((await tsv.exited).code, 0, 'exit 0 after the grace');

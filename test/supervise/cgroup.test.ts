@@ -41,7 +41,7 @@ async function escapee(t: Teardownable & { equal: (...a: unknown[]) => void; ok:
   t.equal(x?.service.mode, 'cgroup', 'tsv.json says cgroup mode');
   const cg = x?.service.cgroup as string;
   t.ok(typeof cg === 'string' && cg.startsWith(join(own as string, 'tsv')), 'the cgroup is in the supervisor subtree below its own cgroup');
-  await waitFor(() => cgroupPids(cg).includes(pid as number), 5_000, 'the escapee in the cgroup');
+  await waitFor(() => cgroupPids(cg).includes(pid as number), 15_000, 'the escapee in the cgroup');
   t.ok(cgroupPids(cg).includes(runPid), 'run is in it');
   t.ok(procStat(pid as number)?.session !== procStat(runPid)?.session, 'the escapee left run’s session');
   return { pid: pid as number, cgroup: cg };
@@ -57,6 +57,9 @@ t.test('tsv: down ends every process of the cgroup, then removes it; status show
   const e = await escapee(t, dir, d, runPid);
   await waitForText(tsv.stdout, new RegExp(`escaped ${e.pid}`));
   t.pass('the escapee writes to the supervisor’s stdout');
+  // why: the escapee can be up before the subshell that forked it has exited; run execs its
+  // sleep only once that subshell is gone, so then the cgroup holds run and the escapee alone.
+  await waitFor(() => sleepers(m).length === 1, 15_000, 'run to exec its sleep');
 
   const js = await tsvctl(['status', '--json', './esc'], root);
   const row = JSON.parse(js.stdout)[0];
@@ -122,7 +125,7 @@ t.test('tsvscan as PID 1 of a PID namespace: the escapee is stopped with its ser
   const init = await waitFor(() => {
     const c = readFileSync(`/proc/${ns.pid}/task/${ns.pid}/children`, 'utf8').trim();
     return c === '' ? undefined : Number(c.split(' ')[0]);
-  }, 5_000, 'PID 1');
+  }, 15_000, 'PID 1');
   process.kill(init, 'SIGTERM');
   t.equal((await ns.exited).code, 0);
 });
@@ -158,6 +161,8 @@ t.test('a dead supervisor’s cgroup: its successor empties it before starting r
   const second = await startTsv(t, dir);
   const newRun = await waitRunning(dir, runPid);
   await waitFor(() => !alive(e.pid), 10_000, 'the old escapee killed');
+  // why: the warning is in the pipe before the status write, but reaches this process a moment later.
+  await waitForText(second.stderr, /cgroup .* of a dead supervisor holds \d+ process/, 15_000);
   t.match(second.stderr(), /cgroup .* of a dead supervisor holds \d+ process/, 'said once');
   t.notOk(alive(runPid), 'the old run stopped');
   t.ok(cgroupPids(e.cgroup).includes(newRun), 'the new run in the same (adopted) cgroup');
@@ -175,7 +180,7 @@ t.test('the way out: a process that moves itself to $TSV_CGROUP_OUTSIDE outlives
   const tsv = await startTsv(t, dir);
   await waitRunning(dir);
   const [pid] = await waitFor(() => (sleepers(d).length === 1 ? sleepers(d) : undefined), 15_000, 'the helper');
-  await waitFor(() => readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes('/tsv/outside'), 5_000, 'the helper in tsv/outside');
+  await waitFor(() => readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes('/tsv/outside'), 15_000, 'the helper in tsv/outside');
   t.equal((await tsvctl(['exit', './out'], root)).code, 0);
   t.same(await tsv.exited, { code: 0, signal: null });
   t.ok(alive(pid as number), 'the helper runs on');

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { chmodSync, mkdirSync, symlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, run, waitFor, alive } from '@tsv/testkit';
+import { bin, run, waitFor, alive, waitForText } from '@tsv/testkit';
 import { control, extra, makeService, serviceRoot, startTsv, status, waitRunning } from '@tsv/testkit/supervise';
 
 const SLEEP = '#!/bin/sh\nexec sleep 1000\n';
@@ -108,6 +108,8 @@ t.test('supervise as a dangling symlink or a plain file; log not a directory', a
   const badlog = makeService(root, 'badlog', { run: SLEEP, log: 'a file' });
   const b = await startTsv(t, badlog);
   await waitRunning(badlog);
+  // why: the warning is in the pipe before the status write, but reaches this process a moment later.
+  await waitForText(b.stderr, /^tsv badlog: warning: \.\/log: not a directory\.$/m, 15_000);
   t.match(b.stderr(), /^tsv badlog: warning: \.\/log: not a directory\.$/m);
   control(badlog, 'x');
   t.same(await b.exited, { code: 0, signal: null });

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { lstatSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor, alive } from '@tsv/testkit';
+import { waitFor, alive, waitForText } from '@tsv/testkit';
 import { control, extra, makeService, openFds, readText, serviceRoot, startTsv, status, waitDown, waitRunning } from '@tsv/testkit/supervise';
 
 const SLEEP = '#!/bin/sh\nexec sleep 1000\n';
@@ -128,6 +128,8 @@ t.test('after tsv is SIGKILLed, the next tsv takes the orphan over: one instance
   const second = await startTsv(t, dir);
   const pid = await waitRunning(dir, old);
   await waitFor(() => !alive(old), 15_000, 'the orphan stopped');
+  // why: the warning is in the pipe before the status write, but reaches this process a moment later.
+  await waitForText(second.stderr, /^tsv svc: warning: taking over: stopping \.\/run \(pid \d+\) left running by a dead supervisor$/m, 15_000);
   t.match(second.stderr(), /^tsv svc: warning: taking over: stopping \.\/run \(pid \d+\) left running by a dead supervisor$/m);
   t.ok(alive(pid));
   control(dir, 'x');

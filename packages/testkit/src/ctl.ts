@@ -2,7 +2,7 @@
 // its own process group (killed with everything below the test dir when the test ends), the
 // 20-byte status, and comparing status lines with sv's (the seconds may differ by one).
 import type { Test } from 'tap';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { StatusRecord } from '@tsv/core';
 import { bin, requireBuilt, run, spawnTracked, testPath, waitFor, type RunResult, type Teardownable, type Tracked } from './index.js';
@@ -22,8 +22,17 @@ export function tsvBuilt(): boolean {
   return true;
 }
 
-/** A run script that traps USR1 (writes got-usr1) and sleeps in the foreground shell. */
-export const TRAP_RUN = '#!/bin/sh\ntrap "echo usr1 > got-usr1" USR1\ntrap "exit 0" TERM\nwhile :; do sleep 0.05; done\n';
+/** A run script that traps USR1 (writes got-usr1) and sleeps in the foreground shell; it makes
+ * ./trapped once its traps are set (see trapsSet). */
+export const TRAP_RUN = '#!/bin/sh\ntrap "echo usr1 > got-usr1" USR1\ntrap "exit 0" TERM\n: > trapped\nwhile :; do sleep 0.05; done\n';
+/** A run script that ignores TERM; it makes ./trapped once the trap is set (see trapsSet). */
+export const TERM_IGNORING_RUN = '#!/bin/sh\ntrap "" TERM\n: > trapped\nwhile :; do sleep 0.05; done\n';
+
+/** Wait until dir's run has set its traps (made ./trapped). why: status says run at the spawn,
+ * before the script has run its first line: a signal sent then meets no trap yet. */
+export async function trapsSet(dir: string): Promise<void> {
+  await waitFor(() => existsSync(join(dir, 'trapped')), 15_000, `the traps of ${dir}`);
+}
 /** A logger that reads its stdin away. */
 export const CAT_LOG = '#!/bin/sh\nexec cat >/dev/null\n';
 
@@ -56,7 +65,11 @@ export async function supervise(t: Teardownable, program: 'runsv' | 'tsv', dir: 
   const cmd = program === 'tsv' ? bin('tsv') : 'runsv';
   const tr = spawnTracked(t, cmd, [dir], { detached: true, cwd: dirname(dir), env: { ...process.env, PATH: testPath() } });
   await waitFor(() => okAlive(dir) && (existsSync(join(dir, 'log')) ? okAlive(join(dir, 'log')) : true), 15_000, `${program} on ${dir}`);
-  if (!existsSync(join(dir, 'down'))) await waitRunning(dir);
+  if (!existsSync(join(dir, 'down'))) {
+    await waitRunning(dir);
+    // why: a run that marks its traps (TRAP_RUN) is only ready for signals once it has.
+    if (existsSync(join(dir, 'run')) && readFileSync(join(dir, 'run'), 'utf8').includes(': > trapped\n')) await trapsSet(dir);
+  }
   return tr;
 }
 
