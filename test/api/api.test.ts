@@ -22,7 +22,7 @@ t.test('readiness: up and restart with ready: true wait for the notification', a
   t.equal((err as TimeoutError).code, 'ETIMEOUT');
   t.equal((err as TimeoutError).command, 'up');
   t.equal((err as TimeoutError).status?.ready, false, 'the error carries the last status: not ready');
-  t.ok((await svc.up({ timeout: 2000 })).pid !== null, 'without ready: true, running is enough');
+  t.ok((await svc.up({ timeout: 10_000 })).pid !== null, 'without ready: true, running is enough');
   const waiting = svc.up({ ready: true, timeout: 10_000 });
   writeFileSync(join(dir, 'go'), '');
   const s = await waiting;
