@@ -5,7 +5,7 @@
 // restarted, `d` stops a run), so between runs the machine is down exactly as after `sv once`,
 // and sv/svstat read it right. The shell (schedule-shell.ts) turns the machine's state changes
 // into `started`/`ended`, timers into `check`, and carries out the effects.
-import type { ScheduleLastRun, ScheduleRunning, ScheduleSkip, ScheduleState } from '@tsv/core';
+import type { ScheduleLastRun, ScheduleRunning, ScheduleState, ScheduleStatus } from '@tsv/core';
 import type { Now } from './machine.js';
 import { jitterOf, nextTick, type ParsedSchedule, type ScheduleRule } from './schedule-rule.js';
 
@@ -19,38 +19,18 @@ export type ScheduleRow = ScheduleState;
 /** Every row, in table order. */
 export const SCHEDULE_ROWS = ['off', 'invalid', 'never', 'waiting', 'running'] as const satisfies readonly ScheduleRow[];
 
-/** What the schedule file said at start-up of a previous supervisor (supervise/schedule.json). */
-export interface SavedSchedule {
-  accountedTo: number | null;
-  last: ScheduleLastRun | null;
-  failures: number;
-  runs: number;
-  skipped: number;
-  missed: number;
-  lastSkip: ScheduleSkip | null;
-}
+/** What the schedule file said at start-up of a previous supervisor (supervise/schedule.json):
+ * the record's counters and catch-up stamp, as its codec has them. */
+export type SavedSchedule = Pick<ScheduleStatus, 'accountedTo' | 'last' | 'failures' | 'runs' | 'skipped' | 'missed' | 'lastSkip'>;
 
-/** The whole state of one scheduler. */
-export interface SchedState {
+/** The whole state of one scheduler: the fields it shares with its record (schedule.json, whose
+ * codec documents them) and its own. */
+export interface SchedState extends SavedSchedule, Pick<ScheduleStatus, 'reason' | 'next' | 'nextStart' | 'running'> {
   /** the schedule is on: no `down` file at start, or `u` since; `d` turns it off */
   enabled: boolean;
   rule: ScheduleRule | null;
-  /** why there is no next tick (invalid file, never fires), else null */
-  reason: string | null;
-  /** the next tick (wall ms) and the start it gives (tick + jitter) */
-  next: number | null;
-  nextStart: number | null;
-  /** every tick up to this wall ms was handled (ran, skipped or missed) */
-  accountedTo: number | null;
   /** a start was asked of the machine (`o`) and has not been seen yet */
   asked: Omit<ScheduleRunning, 'start' | 'startMono' | 'n'> | null;
-  running: ScheduleRunning | null;
-  last: ScheduleLastRun | null;
-  failures: number;
-  runs: number;
-  skipped: number;
-  missed: number;
-  lastSkip: ScheduleSkip | null;
   /** the jitter's per-service seed (random, chosen by the shell at start-up) */
   seed: number;
   /** the first rule after start-up plans from accountedTo (the catch-up of a restart) */
@@ -219,22 +199,18 @@ class Sched {
         s.enabled = true;
         this.fx.push({ type: 'readRule' });
         return;
-      case 'd':
-        s.enabled = false;
-        s.next = null;
-        s.nextStart = null;
-        this.fx.push({ type: 'cancelTimer' }, { type: 'machine', letters: 'd' }, { type: 'write' });
-        return;
       case 'o':
         if (s.running !== null || s.asked !== null) return;
         this.start(null, true, false);
         this.fx.push({ type: 'write' });
         return;
+      case 'd':
       case 'x':
+        // the schedule off, and the letter on to the machine (d stops a run; x also ends the supervisor)
         s.enabled = false;
         s.next = null;
         s.nextStart = null;
-        this.fx.push({ type: 'cancelTimer' }, { type: 'machine', letters: 'x' }, { type: 'write' });
+        this.fx.push({ type: 'cancelTimer' }, { type: 'machine', letters: c }, { type: 'write' });
         return;
       default:
         this.fx.push({ type: 'machine', letters: c });
