@@ -65,6 +65,8 @@ interface Addon {
   flock(fd: number, exclusive: boolean, nonblocking: boolean): void;
   funlock(fd: number): void;
   mkfifo(path: string, mode: number): void;
+  writeSpare(path: string, data: string | Buffer, dirFd?: number): boolean;
+  renameExchange(from: string, to: string, dirFd?: number): boolean;
   pipe(): [number, number];
   getrlimit(resource: number): Rlimit;
   setrlimit(resource: number, soft: number, hard: number): void;
@@ -105,6 +107,16 @@ export const flock: (fd: number, exclusive: boolean, nonblocking: boolean) => vo
 export const funlock: (fd: number) => void = addon.funlock;
 /** Create a FIFO. */
 export const mkfifo: (path: string, mode: number) => void = addon.mkfifo;
+/** Rewrite the regular file path (relative to dirFd, an fd open on a directory, when given: no
+ * path walk) in place with data (then truncated to it), only when no other
+ * open file description of it exists (a write lease, F_SETLEASE: opens elsewhere wait until the
+ * write is whole); false, nothing written, when path is missing, a symlink, not a regular file
+ * of one link, open elsewhere, or on a filesystem without leases. Throws when the write fails. */
+export const writeSpare: (path: string, data: string | Buffer, dirFd?: number) => boolean = addon.writeSpare;
+/** Swap two names atomically (renameat2 RENAME_EXCHANGE; both relative to dirFd when given): true.
+ * Where `to` does not exist or the filesystem cannot exchange, rename(2) `from` over `to`
+ * instead: false. */
+export const renameExchange: (from: string, to: string, dirFd?: number) => boolean = addon.renameExchange;
 /** A real pipe (not a socketpair), both ends close-on-exec: [readFd, writeFd]. */
 export const pipe: () => [number, number] = addon.pipe;
 /** Read a resource limit. */

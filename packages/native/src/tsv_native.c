@@ -21,6 +21,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -249,6 +250,164 @@ static napi_value Mkfifo(napi_env env, napi_callback_info info) {
   }
   free(path);
   return undefined(env);
+}
+
+/* Read the optional dir fd argument i (AT_FDCWD when absent or undefined); false with a
+ * pending TypeError when it is there and not a number. */
+static int opt_dir_fd(napi_env env, napi_callback_info info, napi_value *a, size_t i, int32_t *dir) {
+  size_t argc = get_args(env, info, a, i + 1);
+  if (argc <= i) return 1;
+  napi_valuetype t;
+  napi_typeof(env, a[i], &t);
+  if (t == napi_undefined) return 1;
+  return arg_int(env, a[i], dir);
+}
+
+/* Read a Buffer or string argument: *data points into the Buffer, or at *owned (malloc'd, the
+ * caller frees) for a string; false with a pending TypeError for anything else. */
+static int arg_bytes(napi_env env, napi_value v, const char **data, size_t *len, char **owned) {
+  bool is_buf = false;
+  *owned = NULL;
+  napi_is_buffer(env, v, &is_buf);
+  if (is_buf) {
+    void *d = NULL;
+    napi_get_buffer_info(env, v, &d, len);
+    *data = d;
+    return 1;
+  }
+  *owned = arg_str(env, v);
+  if (*owned == NULL) return 0;
+  *data = *owned;
+  *len = strlen(*owned);
+  return 1;
+}
+
+/* A handler that does nothing, for SIGIO (see write_spare). */
+static void ignore_signal(int s) { (void)s; }
+
+/* Make sure a lease-break signal (SIGIO) cannot end the process. */
+static void guard_sigio(void) {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  struct sigaction cur;
+  if (sigaction(SIGIO, NULL, &cur) < 0) return;
+  /* why a handler, not SIG_IGN: an ignored signal stays ignored in every child across execve,
+   * a handler is reset to the default there; and one Node or the user set is kept. */
+  if (cur.sa_handler != SIG_DFL || (cur.sa_flags & SA_SIGINFO)) return;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = ignore_signal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGIO, &sa, NULL);
+}
+
+/* writeSpare(path, data[, dirFd]): rewrite the regular file path (relative to dirFd when given)
+ * in place with data, only when no other
+ * open file description of it exists anywhere; true when written, false when path is missing,
+ * not a plain regular file of one link, or open elsewhere (or the filesystem has no leases).
+ *
+ * Why: a status write is a new file renamed over the old one, and on ext4 each create scans the
+ * inodes freed in the last minutes and each rename over a file frees one (with a discard): most
+ * of a supervisor's CPU per restart. Rewriting the spare copy (the file the last exchange put
+ * out of sight) costs neither, and is exactly as safe as a fresh file for every reader: the
+ * write lease is granted only when nobody else has the file open, and while it is held any open
+ * of it waits until the write is whole, so no reader ever sees this inode change under it. */
+static napi_value WriteSpare(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  if (!need_args(env, info, a, 2)) return NULL;
+  int32_t dir = AT_FDCWD;
+  if (!opt_dir_fd(env, info, a, 2, &dir)) return NULL;
+  char *path = arg_str(env, a[0]);
+  if (path == NULL) return NULL;
+  const char *data;
+  size_t len;
+  char *owned;
+  if (!arg_bytes(env, a[1], &data, &len, &owned)) { free(path); return NULL; }
+  napi_value result;
+  bool ok = false;
+  /* why O_NONBLOCK: a FIFO put there must not block the open (a regular file ignores it);
+   * O_NOFOLLOW: a symlink put there must not send the write elsewhere. */
+  int fd = openat(dir, path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) goto done;
+  struct stat st;
+  /* why one link: a second name would show the rewrite outside supervise/. */
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) goto close_fd;
+  guard_sigio();
+  /* why a write lease: granted only when this is the file's only open file description (EAGAIN
+   * otherwise: a reader of the last status still holds it); EINVAL, EACCES: no leases here. */
+  if (fcntl(fd, F_SETLEASE, F_WRLCK) < 0) goto close_fd;
+  /* why: taking the lease made this process the owner its break is signalled to (SIGIO); no
+   * owner, no signal, even where someone else's handler re-raises SIGIO to die of it. The opener
+   * still waits for the write. guard_sigio covers the one syscall in between. */
+  fcntl(fd, F_SETOWN, 0);
+  size_t off = 0;
+  int err = 0;
+  while (off < len) {
+    ssize_t w = pwrite(fd, data + off, len - off, (off_t)off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    off += (size_t)w;
+  }
+  if (err == 0 && (size_t)st.st_size > len && ftruncate(fd, (off_t)len) < 0) err = errno;
+  fcntl(fd, F_SETLEASE, F_UNLCK);
+  close(fd);
+  if (err != 0) {
+    throw_errno(env, err, "write", path);
+    free(path); free(owned);
+    return NULL;
+  }
+  ok = true;
+  goto done;
+close_fd:
+  close(fd);
+done:
+  free(path); free(owned);
+  napi_get_boolean(env, ok, &result);
+  return result;
+}
+
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+/* renameExchange(from, to[, dirFd]): swap (both relative to dirFd when given) the two names atomically (renameat2 RENAME_EXCHANGE), so to
+ * becomes from's file and from keeps to's old one; true. Where to does not exist or the
+ * filesystem cannot exchange, rename(2) from over to instead; false (from is gone then). */
+static napi_value RenameExchange(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  if (!need_args(env, info, a, 2)) return NULL;
+  int32_t dir = AT_FDCWD;
+  if (!opt_dir_fd(env, info, a, 2, &dir)) return NULL;
+  char *from = arg_str(env, a[0]);
+  if (from == NULL) return NULL;
+  char *to = arg_str(env, a[1]);
+  if (to == NULL) { free(from); return NULL; }
+  bool exchanged = true;
+  /* why syscall(): glibc before 2.28 and musl lack a renameat2 wrapper. */
+  if (syscall(SYS_renameat2, dir, from, dir, to, RENAME_EXCHANGE) < 0) {
+    int e = errno;
+    /* why ENOENT alone is not enough: it also says from is missing, which rename reports. */
+    if (e != ENOENT && e != EINVAL && e != ENOSYS) {
+      throw_errno(env, e, "renameat2", from);
+      free(from); free(to);
+      return NULL;
+    }
+    exchanged = false;
+    if (renameat(dir, from, dir, to) < 0) {
+      throw_errno(env, errno, "rename", from);
+      free(from); free(to);
+      return NULL;
+    }
+  }
+  free(from); free(to);
+  napi_value result;
+  napi_get_boolean(env, exchanged, &result);
+  return result;
 }
 
 /* pipe(): a real pipe (not a socketpair), both ends close-on-exec; returns [readFd, writeFd]. */
@@ -1157,6 +1316,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   export_fn(env, exports, "flock", Flock);
   export_fn(env, exports, "funlock", Funlock);
   export_fn(env, exports, "mkfifo", Mkfifo);
+  export_fn(env, exports, "writeSpare", WriteSpare);
+  export_fn(env, exports, "renameExchange", RenameExchange);
   export_fn(env, exports, "pipe", Pipe);
   export_fn(env, exports, "getrlimit", Getrlimit);
   export_fn(env, exports, "setrlimit", Setrlimit);
