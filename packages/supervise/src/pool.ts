@@ -3,7 +3,7 @@
 // and the pool's own supervise/ (the aggregate status, pool.json, the control FIFO the
 // supervisor reads). Every rule is POOL_TABLE's (pool-table.ts); this file turns instance
 // changes, timers and control bytes into pool events and carries out the effects.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { decodeControl, ENV, errCode, errstr, type ExtraStatus, projectStatus, SERVICE, SUPERVISE } from '@tsv/core';
 import { procStat } from '@tsv/os';
@@ -320,7 +320,7 @@ export class Pool {
     this.since = since;
     if (view.pid !== 0) view.pidStartTicks = this.startTicksOf(view.pid);
     const warn = (m: string): void => this.o.warn(m);
-    writeAtomic(join(this.o.sdir.path, SUPERVISE.pool), poolFileText(this.pool), warn);
+    this.o.sdir.writeFile(SUPERVISE.pool, poolFileText(this.pool), warn);
     this.o.sdir.writeStatus(projectStatus(view, this.o.supervisorInfo), view.pid, warn);
   }
 
@@ -390,15 +390,6 @@ function timerKey(name: PoolTimer, id: number): string {
   return `${name}/${id}`;
 }
 
-/** Write path.new then rename it over path (a warning when that fails). */
-function writeAtomic(path: string, data: string, warn: (m: string) => void): void {
-  try {
-    writeFileSync(path + SUPERVISE.newSuffix, data, { mode: 0o644 });
-    renameSync(path + SUPERVISE.newSuffix, path);
-  } catch (err) {
-    warn(`unable to write supervise/${SUPERVISE.pool}: ${errstr(err)}`);
-  }
-}
 
 /** The current moment on both clocks. */
 function now(): Now {

@@ -1,11 +1,12 @@
 // One supervise/ directory exactly as runsv keeps it (spec runit.md 2.1, 2.7): created 0700
 // (through a symlink if it is one), a flock'd lock, the control and ok FIFOs held open for the
-// supervisor's life, and status, stat, pid and tsv.json written atomically (.new + rename).
-import { closeSync, lstatSync, mkdirSync, openSync, readlinkSync, renameSync, writeFileSync, constants as fsc } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+// supervisor's life, and status, stat, pid and tsv.json written atomically (name.new, then
+// swapped in; name.new is kept as the next write's spare).
+import { closeSync, lstatSync, mkdirSync, openSync, readlinkSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs';
+import { unlink, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
-import { mkfifo } from '@tsv/native';
+import { mkfifo, renameExchange, writeSpare } from '@tsv/native';
 import { LockError, openLocked } from '@tsv/os';
 import { errCode, errstr, fatalFrom, SERVICE, type StatusFiles, SUPERVISE } from '@tsv/core';
 
@@ -17,6 +18,9 @@ export class SuperviseDir {
   /** absolute path of supervise/ */
   readonly path: string;
   private lockFd = -1;
+  /** supervise/ itself, opened at the first write: the spare's rewrite and the swap name files
+   * relative to it (tsvscan's paths go through /proc/self/fd/N, a path walk per call) */
+  private dirFd: number | undefined;
   private okFd = -1;
   private control: Socket | null = null;
   private lastPid: number | null = null;
@@ -131,14 +135,14 @@ export class SuperviseDir {
     }
   }
 
-  /** Write the four files of one projection, each atomically (name.new, then rename(2)).
+  /** Write the four files of one projection, each atomically (name.new, then swapped in).
    *
-   * Why readers never have to reconcile them: each rename replaces a whole file at once, so a
+   * Why readers never have to reconcile them: each swap replaces a whole file at once, so a
    * reader sees one version of each file, never a mix; and the order is pid, stat, tsv.json, then
    * status last (as runsv does: a reader that saw `status` change finds pid and stat at least as
    * new). tsv.json carries the very 20 bytes of the status it was projected with, so a reader of
    * tsv.json (tsvctl) takes runit's record from that one file and needs no second read to agree
-   * with; a reader of `status` alone (sv) needs nothing else. Because tsv.json is renamed before
+   * with; a reader of `status` alone (sv) needs nothing else. Because tsv.json is swapped in before
    * status, it is never older than the status file a reader saw before opening it. */
   writeStatus(files: StatusFiles, pid: number, warn: WarnFn): void {
     // why: while an asynchronous write is under way, a synchronous one could be overtaken by its
@@ -202,18 +206,73 @@ export class SuperviseDir {
     this.flushing = undefined;
   }
 
-  /** atomic() in the thread pool. */
+  /** atomic() with its create in the thread pool (the spare's rewrite is cheap: done here). */
   private async atomicAsync(name: string, data: string | Buffer, warn: WarnFn): Promise<boolean> {
     const p = join(this.path, name);
     const tmp = p + SUPERVISE.newSuffix;
+    const spare = this.rewriteSpare(name, data, warn);
+    if (spare !== undefined) return spare && this.swapIn(name, warn);
     try {
-      await writeFile(tmp, data, { mode: 0o644 });
+      await unlink(tmp).catch((err: unknown) => {
+        if (errCode(err) !== 'ENOENT') throw err;
+      });
+      await writeFile(tmp, data, { mode: 0o644, flag: 'wx' });
     } catch (err) {
       warn(`unable to open ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`);
       return false;
     }
+    return this.swapIn(name, warn);
+  }
+
+  /** Write name.new and swap it in for name; false (after a warning) when that failed.
+   *
+   * Why a swap and a spare rather than a new file renamed over the old one: on ext4 each create
+   * scans the inodes freed in the last minutes and each rename over a file frees one, which made
+   * these writes most of tsvscan's CPU in a crash storm. The swap (RENAME_EXCHANGE) leaves the
+   * old file as name.new, and the next write rewrites that spare in place, but only when no one
+   * else has it open (writeSpare's lease): a reader never sees a file it opened change, exactly
+   * as with a new file. When the spare is held open, missing, or anything but our own plain
+   * file, it is replaced by a new file (never written through: a symlink stays untouched). */
+  private atomic(name: string, data: string | Buffer, warn: WarnFn): boolean {
+    const p = join(this.path, name);
+    const tmp = p + SUPERVISE.newSuffix;
+    const spare = this.rewriteSpare(name, data, warn);
+    if (spare !== undefined) return spare && this.swapIn(name, warn);
     try {
-      await rename(tmp, p);
+      try {
+        unlinkSync(tmp);
+      } catch (err) {
+        if (errCode(err) !== 'ENOENT') throw err;
+      }
+      writeFileSync(tmp, data, { mode: 0o644, flag: 'wx' });
+    } catch (err) {
+      warn(`unable to open ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`);
+      return false;
+    }
+    return this.swapIn(name, warn);
+  }
+
+  /** Rewrite the spare name.new in place: true when written, false after a warning when the
+   * write failed, undefined when there is no spare it may write (a new file is needed). */
+  private rewriteSpare(name: string, data: string | Buffer, warn: WarnFn): boolean | undefined {
+    try {
+      const [path, dirFd] = this.at(name + SUPERVISE.newSuffix);
+      return writeSpare(path, data, dirFd) ? true : undefined;
+    } catch (err) {
+      warn(`unable to write ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`);
+      return false;
+    }
+  }
+
+  /** Swap name.new in for name (a rename where there is nothing to swap with); false after a
+   * warning when that failed. */
+  private swapIn(name: string, warn: WarnFn): boolean {
+    try {
+      const [tmp, dirFd] = this.at(name + SUPERVISE.newSuffix);
+      const [p] = this.at(name);
+      // why no check of the result: where it was a rename (no name to swap with yet, or a
+      // filesystem that cannot exchange) there is no spare, and the next write makes a file.
+      renameExchange(tmp, p, dirFd);
     } catch (err) {
       warn(`unable to rename ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`);
       return false;
@@ -221,30 +280,24 @@ export class SuperviseDir {
     return true;
   }
 
-  /** Write name.new then rename it over name; false (after a warning) when that failed. */
-  private atomic(name: string, data: string | Buffer, warn: WarnFn): boolean {
-    const p = join(this.path, name);
-    const tmp = p + SUPERVISE.newSuffix;
-    try {
-      writeFileSync(tmp, data, { mode: 0o644 });
-    } catch (err) {
-      warn(`unable to open ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`);
-      return false;
+  /** How the addon names a file of supervise/: relative to the directory's fd, or by its path
+   * where the directory could not be opened. */
+  private at(file: string): [string, number | undefined] {
+    if (this.dirFd === undefined) {
+      try {
+        this.dirFd = openSync(this.path, fsc.O_RDONLY | fsc.O_DIRECTORY);
+      } catch {
+        this.dirFd = -1;
+      }
     }
-    try {
-      renameSync(tmp, p);
-    } catch (err) {
-      warn(`unable to rename ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`);
-      return false;
-    }
-    return true;
+    return this.dirFd >= 0 ? [file, this.dirFd] : [join(this.path, file), undefined];
   }
 
   /** Close every fd (the FIFOs stay on disk, as runsv leaves them); releases the lock. */
   close(): void {
     this.control?.destroy();
     this.control = null;
-    for (const fd of [this.okFd, this.lockFd]) {
+    for (const fd of [this.okFd, this.lockFd, this.dirFd ?? -1]) {
       if (fd >= 0) {
         try {
           closeSync(fd);
@@ -255,5 +308,8 @@ export class SuperviseDir {
     }
     this.okFd = -1;
     this.lockFd = -1;
+    // why -1, not undefined: a write after close (a last warning's status) goes by path and
+    // opens no fd that nothing would close.
+    this.dirFd = -1;
   }
 }
