@@ -7,7 +7,7 @@
 import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osc } from 'node:os';
-import { decodeControl, errstr, EXIT, type ExtraStatus, projectStatus, SERVICE } from '@tsv/core';
+import { decodeControl, envFromRecord, type EnvList, errstr, EXIT, type ExtraStatus, projectStatus, SERVICE } from '@tsv/core';
 import { childWatcher, pidsInGroup, procStat, spawnChild, type ChildFd } from '@tsv/os';
 import { pipe } from '@tsv/native';
 import { EventQueue } from './event-queue.js';
@@ -75,6 +75,8 @@ export class Slot {
   private readiness: Socket | null = null;
   private logger: LoggerHandle | null = null;
   private startTicks: number | null = null;
+  /** o.env as NAME=value entries, made at the first spawn (o.env is never changed once given) */
+  private envList: EnvList | undefined;
   private closed = false;
   private dead = false;
   private cancelGroupWait: (() => void) | null = null;
@@ -337,7 +339,7 @@ export class Slot {
       // whose children stay in its group): its leftovers can be stopped as a group, and a signal
       // to the supervisor's group does not reach the service. The NOFILE soft limit is set in
       // the child only: this process's stays raised, so no spawn can make it run out of fds.
-      pid = spawnChild({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: this.o.env, setsid: true, nofile: this.o.nofile, ...(cgroupDirFd === null ? {} : { cgroupDirFd }), ...(what === 'run' && this.o.pdeathsig !== undefined ? { pdeathsig: this.o.pdeathsig } : {}) });
+      pid = spawnChild({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: (this.envList ??= envFromRecord(this.o.env)), setsid: true, nofile: this.o.nofile, ...(cgroupDirFd === null ? {} : { cgroupDirFd }), ...(what === 'run' && this.o.pdeathsig !== undefined ? { pdeathsig: this.o.pdeathsig } : {}) });
     } catch (err) {
       // why: exec errors (ENOENT, EACCES, ENOEXEC) are thrown synchronously, in the middle of
       // the machine's effects; the machine sees the failure after the whole burst, as it did
@@ -422,7 +424,7 @@ export class Slot {
     const rel = `${SERVICE.control}/${letter}`;
     let pid: number;
     try {
-      pid = spawnChild({ file: rel, argv0: rel, cwd: this.o.dir, stdio: [this.o.stdin, this.o.stdout, this.o.stderr?.writeFd ?? 2], env: this.o.env, nofile: this.o.nofile });
+      pid = spawnChild({ file: rel, argv0: rel, cwd: this.o.dir, stdio: [this.o.stdin, this.o.stdout, this.o.stderr?.writeFd ?? 2], env: (this.envList ??= envFromRecord(this.o.env)), nofile: this.o.nofile });
     } catch (err) {
       // why: after the current burst of effects, as child_process's 'error' event came.
       process.nextTick(() => {

@@ -10,6 +10,10 @@ import { Socket } from 'node:net';
 /** A line longer than this is passed on in pieces (a writer that never ends its line must not
  * grow the buffer without bound). */
 const MAX_LINE = 4096;
+/** One read buffer for every relay's synchronous drain: take() copies what it keeps.
+ * why not a new Buffer.alloc(65536) per drain: two drains per restart (the exit, the next
+ * start) each zero-filled 64 KiB of fresh memory, a tenth of tsvscan's CPU in a crash storm. */
+const scratch = Buffer.allocUnsafeSlow(65536);
 
 /** One service's stderr FIFO: children get writeFd as fd 2; emit gets each line. */
 export class StderrRelay {
@@ -20,6 +24,8 @@ export class StderrRelay {
   private partial: Buffer = Buffer.alloc(0);
   private last: string | undefined;
   private closed = false;
+  /** drained in this turn of the event loop already */
+  private drained = false;
 
   constructor(
     fds: { readFd: number; writeFd: number },
@@ -39,7 +45,7 @@ export class StderrRelay {
    * whatever is in the pipe now: a child's last words may not have been read yet when its exit
    * is reported (SIGCHLD and the pipe's readiness race). */
   takeLastLine(): string | undefined {
-    this.drainNow();
+    this.drainNow(true);
     const l = this.last;
     this.last = undefined;
     return l;
@@ -54,7 +60,7 @@ export class StderrRelay {
   /** Pass on a line without its end, close both ends. */
   close(): void {
     if (this.closed) return;
-    this.drainNow();
+    this.drainNow(true);
     this.closed = true;
     if (this.partial.length > 0) this.emit(this.partial.toString('utf8'));
     this.partial = Buffer.alloc(0);
@@ -66,20 +72,19 @@ export class StderrRelay {
     }
   }
 
-  /** Read what the pipe holds now, synchronously. why safe: the socket's fd is non-blocking and
-   * libuv reads only from the event loop, so bytes read here come before any it reads later. */
-  private drainNow(): void {
-    if (this.closed) return;
-    const buf = Buffer.alloc(65536);
+  /** Read what the pipe holds now, synchronously (a forgetLast right after another drain, in the
+   * same turn of the event loop, reads nothing). why safe: the socket's fd is non-blocking and libuv reads only from the event loop,
+   * so bytes read here come before any it reads later. */
+  private drainNow(always = false): void {
+    if (this.closed || (this.drained && !always)) return;
+    // why: an exit and the restart it causes drain in the same callback, microseconds apart;
+    // the second read would cost as much as the first and find nothing worth keeping.
+    if (!this.drained) queueMicrotask(() => (this.drained = false));
+    this.drained = true;
     for (;;) {
-      let n: number;
-      try {
-        n = readSync(this.readFd, buf, 0, buf.length, null);
-      } catch {
-        return; // EAGAIN: nothing more now
-      }
+      const n = readNow(this.readFd);
       if (n <= 0) return;
-      this.take(Buffer.from(buf.subarray(0, n)));
+      this.take(Buffer.from(scratch.subarray(0, n)));
     }
   }
 
@@ -103,5 +108,20 @@ export class StderrRelay {
   private line(l: string): void {
     if (l.trim() !== '') this.last = l;
     this.emit(l);
+  }
+}
+
+/** One non-blocking read of fd into scratch: the count, 0 at end, -1 when nothing is there. */
+function readNow(fd: number): number {
+  // why no stack: the read ends in EAGAIN at every drain, and capturing the stack of that error
+  // was most of a drain's cost (a crash storm drains at every restart).
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return readSync(fd, scratch, 0, scratch.length, null);
+  } catch {
+    return -1; // EAGAIN: nothing more now
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }

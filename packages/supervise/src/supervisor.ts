@@ -62,7 +62,6 @@ export class Supervisor {
   private logPipe: [number, number] | null = null;
   private life: LifeState = 'new';
   private inProcessLog = false;
-  private ownSession = -1;
   private watching: Watching | undefined;
   private relay: StderrRelay | null = null;
 
@@ -154,16 +153,15 @@ export class Supervisor {
     else this.main?.controlBytes(chunk);
   }
 
-  /** True if pid is a process this supervisor spawned and libuv waits for. */
+  /** True if pid is a process this supervisor spawned and tracks (run, finish, hooks, logger). */
   ownsPid(pid: number): boolean {
-    if ((this.main?.ownsPid(pid) ?? false) || (this.log?.ownsPid(pid) ?? false) || (this.schedule?.ownsPid(pid) ?? false)) return true;
-    if (!this.inProcessLog) return false;
-    // why: the in-process logger spawns processors (svlogd's `!cmd`) through child_process
-    // without telling us their pids. They stay in this process's session, where no re-parented
-    // daemon of a service can be (services start in sessions of their own): a child in our
-    // session is libuv's to wait for. /proc/PID/stat is readable for zombies too.
-    const st = procStat(pid);
-    return st !== undefined && st.ppid === process.pid && st.session === this.ownSession;
+    return (this.main?.ownsPid(pid) ?? false) || (this.log?.ownsPid(pid) ?? false) || (this.schedule?.ownsPid(pid) ?? false);
+  }
+
+  /** It also starts children it does not track: the in-process logger's processors (svlogd's
+   * `!cmd`), through child_process, in this process's session (see Scanner.ownsPid). */
+  get spawnsUntracked(): boolean {
+    return this.inProcessLog;
   }
 
   /** The grace of the supervisor's own exit is over: SIGKILL what still runs of the service
@@ -225,7 +223,6 @@ export class Supervisor {
       this.logPipe = pipe();
       if (!exists(join(logDirPath, SERVICE.run)) && exists(join(logDirPath, SERVICE.logInProcess))) {
         this.inProcessLog = true;
-        this.ownSession = self?.session ?? -1;
         // why: the logger's lines carry their own `tsvlog: level:` part; they get our prefix only.
         startInProcess = inProcessLoggerFactory(logDirPath, this.logPipe[0], (line) => this.line(line));
       }

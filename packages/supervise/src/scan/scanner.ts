@@ -4,6 +4,7 @@
 import { closeSync, constants as fsc, fstatSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { errstr, ToolError } from '@tsv/core';
+import { procStat } from '@tsv/os';
 import { identityKey, type Listing } from './listing.js';
 import { reconcile, retryDelayMs, type KnownService, type Phase } from './reconcile.js';
 
@@ -13,6 +14,8 @@ export interface HostedSupervisor {
   shutdown(): Promise<void>;
   readonly exited: Promise<void>;
   ownsPid(pid: number): boolean;
+  /** it also starts children it does not track (an in-process logger's processors) */
+  readonly spawnsUntracked?: boolean;
   servicePgid(): number;
   /** SIGHUP: a pool reads its `instances` again */
   reload?(): void;
@@ -83,8 +86,17 @@ export class Scanner {
 
   /** Does any hosted supervisor own pid (a process libuv spawned and will wait for)? */
   ownsPid(pid: number): boolean {
-    for (const s of this.slots.values()) if (s.sup?.ownsPid(pid)) return true;
-    return false;
+    let untracked = false;
+    for (const s of this.slots.values()) {
+      if (s.sup === undefined) continue;
+      if (s.sup.ownsPid(pid)) return true;
+      if (s.sup.spawnsUntracked === true) untracked = true;
+    }
+    // why one /proc read for all, not one per supervisor with an in-process logger (that was one
+    // per logged service at every restart of any service): an untracked child (a processor
+    // child_process started) stays in this process's session, where no re-parented daemon of a
+    // service can be (services start in sessions of their own): such a child is libuv's.
+    return untracked && isOwnSessionChild(pid);
   }
 
   /** SIGHUP: every hosted pool reads its `instances` again (as `h` to each pool). */
@@ -327,4 +339,13 @@ export class Scanner {
 /** One line for an error from a supervisor: a ToolError's message, else the djb text. */
 function describe(e: unknown): string {
   return e instanceof ToolError ? e.message : errstr(e);
+}
+
+let ownSession: number | undefined;
+
+/** Is pid our child in our own session? /proc/PID/stat is readable for zombies too. */
+function isOwnSessionChild(pid: number): boolean {
+  ownSession ??= procStat(process.pid)?.session ?? -1;
+  const st = procStat(pid);
+  return st !== undefined && st.ppid === process.pid && st.session === ownSession;
 }
