@@ -263,6 +263,15 @@ static int opt_dir_fd(napi_env env, napi_callback_info info, napi_value *a, size
   return arg_int(env, a[i], dir);
 }
 
+/* The arguments (name, x[, dirFd]) of writeSpare and renameExchange: name as a malloc'd string
+ * (the caller frees), a[1] left to the caller, *dir the fd or AT_FDCWD; NULL on error. */
+static char *args_name_dir(napi_env env, napi_callback_info info, napi_value *a, int32_t *dir) {
+  if (!need_args(env, info, a, 2)) return NULL;
+  *dir = AT_FDCWD;
+  if (!opt_dir_fd(env, info, a, 2, dir)) return NULL;
+  return arg_str(env, a[0]);
+}
+
 /* Read a Buffer or string argument: *data points into the Buffer, or at *owned (malloc'd, the
  * caller frees) for a string; false with a pending TypeError for anything else. */
 static int arg_bytes(napi_env env, napi_value v, const char **data, size_t *len, char **owned) {
@@ -316,10 +325,8 @@ static void guard_sigio(void) {
  * of it waits until the write is whole, so no reader ever sees this inode change under it. */
 static napi_value WriteSpare(napi_env env, napi_callback_info info) {
   napi_value a[3];
-  if (!need_args(env, info, a, 2)) return NULL;
-  int32_t dir = AT_FDCWD;
-  if (!opt_dir_fd(env, info, a, 2, &dir)) return NULL;
-  char *path = arg_str(env, a[0]);
+  int32_t dir;
+  char *path = args_name_dir(env, info, a, &dir);
   if (path == NULL) return NULL;
   const char *data;
   size_t len;
@@ -375,15 +382,14 @@ done:
 #define RENAME_EXCHANGE (1 << 1)
 #endif
 
-/* renameExchange(from, to[, dirFd]): swap (both relative to dirFd when given) the two names atomically (renameat2 RENAME_EXCHANGE), so to
- * becomes from's file and from keeps to's old one; true. Where to does not exist or the
+/* renameExchange(from, to[, dirFd]): swap the two names (relative to dirFd when given)
+ * atomically (renameat2 RENAME_EXCHANGE), so to becomes from's file and from keeps to's old one;
+ * true. Where to does not exist or the
  * filesystem cannot exchange, rename(2) from over to instead; false (from is gone then). */
 static napi_value RenameExchange(napi_env env, napi_callback_info info) {
   napi_value a[3];
-  if (!need_args(env, info, a, 2)) return NULL;
-  int32_t dir = AT_FDCWD;
-  if (!opt_dir_fd(env, info, a, 2, &dir)) return NULL;
-  char *from = arg_str(env, a[0]);
+  int32_t dir;
+  char *from = args_name_dir(env, info, a, &dir);
   if (from == NULL) return NULL;
   char *to = arg_str(env, a[1]);
   if (to == NULL) { free(from); return NULL; }
