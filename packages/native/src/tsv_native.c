@@ -284,14 +284,21 @@ static int arg_bytes(napi_env env, napi_value v, const char **data, size_t *len,
     *data = d;
     return 1;
   }
-  *owned = arg_str(env, v);
-  if (*owned == NULL) return 0;
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t != napi_string) { throw_type(env, "expected a string or a Buffer"); return 0; }
+  /* why the length napi reports, not strlen: a string may hold NUL characters, and its whole
+   * UTF-8 form is written, as writeFileSync would. */
+  size_t n = 0;
+  napi_get_value_string_utf8(env, v, NULL, 0, &n);
+  *owned = malloc(n + 1);
+  if (*owned == NULL) { throw_errno(env, ENOMEM, "malloc", NULL); return 0; }
+  napi_get_value_string_utf8(env, v, *owned, n + 1, len);
   *data = *owned;
-  *len = strlen(*owned);
   return 1;
 }
 
-/* A handler that does nothing, for SIGIO (see write_spare). */
+/* A handler that does nothing, for SIGIO (see WriteSpare). */
 static void ignore_signal(int s) { (void)s; }
 
 /* Make sure a lease-break signal (SIGIO) cannot end the process. */

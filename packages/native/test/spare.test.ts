@@ -157,3 +157,10 @@ t.test('names relative to a directory fd', async (t) => {
   t.equal(writeSpare('f.new', 'x', 987_654), false, 'a closed fd: nothing to write');
   throwsNodeError(t, () => renameExchange('f.new', 'f', 987_654), { code: 'EBADF', desc: 'bad file descriptor', syscall: 'renameat2', path: 'f.new' }, 'a closed dir fd');
 });
+
+t.test('a string is written whole, NUL characters included', async (t) => {
+  const dir = tmpdir(t);
+  const p = file(dir, 'f', 'x');
+  t.equal(writeSpare(p, 'a\0b\u00e9\n'), true);
+  t.same(readFileSync(p), Buffer.from('a\0b\u00e9\n'), 'every byte of its UTF-8 form');
+});

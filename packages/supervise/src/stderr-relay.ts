@@ -73,8 +73,8 @@ export class StderrRelay {
   }
 
   /** Read what the pipe holds now, synchronously (a forgetLast right after another drain, in the
-   * same turn of the event loop, reads nothing). why safe: the socket's fd is non-blocking and libuv reads only from the event loop,
-   * so bytes read here come before any it reads later. */
+   * same turn of the event loop, reads nothing). why safe: the socket's fd is non-blocking and
+   * libuv reads only from the event loop, so bytes read here come before any it reads later. */
   private drainNow(always = false): void {
     if (this.closed || (this.drained && !always)) return;
     // why: an exit and the restart it causes drain in the same callback, microseconds apart;

@@ -208,8 +208,7 @@ export class SuperviseDir {
 
   /** atomic() with its create in the thread pool (the spare's rewrite is cheap: done here). */
   private async atomicAsync(name: string, data: string | Buffer, warn: WarnFn): Promise<boolean> {
-    const p = join(this.path, name);
-    const tmp = p + SUPERVISE.newSuffix;
+    const tmp = join(this.path, name + SUPERVISE.newSuffix);
     const spare = this.rewriteSpare(name, data, warn);
     if (spare !== undefined) return spare && this.swapIn(name, warn);
     try {
@@ -234,8 +233,7 @@ export class SuperviseDir {
    * as with a new file. When the spare is held open, missing, or anything but our own plain
    * file, it is replaced by a new file (never written through: a symlink stays untouched). */
   private atomic(name: string, data: string | Buffer, warn: WarnFn): boolean {
-    const p = join(this.path, name);
-    const tmp = p + SUPERVISE.newSuffix;
+    const tmp = join(this.path, name + SUPERVISE.newSuffix);
     const spare = this.rewriteSpare(name, data, warn);
     if (spare !== undefined) return spare && this.swapIn(name, warn);
     try {
