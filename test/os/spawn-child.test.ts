@@ -3,11 +3,11 @@
 // and a thousand children exiting at once.
 import t from 'tap';
 import { spawn as cpSpawn } from 'node:child_process';
-import { chmodSync, closeSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync, constants as fsc } from 'node:fs';
+import { chmodSync, closeSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync, constants as fsc } from 'node:fs';
 import { constants as osc } from 'node:os';
 import { join } from 'node:path';
-import { childPids, childWatcher, spawnChild, type SpawnChildOptions } from '@tsv/os';
-import { getrlimit, pipe, RLIMIT, spawn as nativeSpawn, waitpid } from '@tsv/native';
+import { childPids, childWatcher, procStat, spawnChild, type SpawnChildOptions } from '@tsv/os';
+import { getrlimit, pipe, RLIMIT, spawn as nativeSpawn, spawnStartTicks, waitpid } from '@tsv/native';
 import { fileURLToPath } from 'node:url';
 import { killHard, run, tmpdir, waitFor, type Teardownable } from '@tsv/testkit';
 
@@ -124,8 +124,10 @@ t.test('fds: stdio[i] becomes fd i, nothing else is inherited, overlaps handled'
     const fds = [w, r, 2, f3, -1, f5];
     const pid = nativeSpawn('/bin/sleep', ['sleep', '100'], [], null, fds, { fork });
     t.teardown(() => killHard(pid));
-    const want = [0, 1, 2, 3, 5, ...inheritable(6)];
-    t.same(await settledFds(pid, want), want, `fork: ${fork}: exactly the fds given (and our inheritable ones)`);
+    // why: a forked child copies our table, so ours without close-on-exec go along; the
+    // vfork-style child shares it and keeps only what it was given.
+    const want = [0, 1, 2, 3, 5, ...(fork ? inheritable(6) : [])];
+    t.same(await settledFds(pid, want), want, `fork: ${fork}: exactly the fds given${fork ? ' (and our inheritable ones)' : ''}`);
     const self = (fd: number): string => readlinkSync(`/proc/self/fd/${fd}`);
     const child = (fd: number): string => readlinkSync(`/proc/${pid}/fd/${fd}`);
     t.same([child(0), child(1), child(2), child(3), child(5)], [self(w), self(r), self(2), self(f3), self(f5)]);
@@ -141,12 +143,75 @@ t.test('fds: stdio[i] becomes fd i, nothing else is inherited, overlaps handled'
   t.equal(waitpid(rot, false)?.signal, 9);
   // 'ignore' is /dev/null for 0-2
   const p = start(t, { file: '/bin/sleep', args: ['100'], stdio: ['ignore', 1] });
-  const want = [0, 1, 2, ...inheritable(3)];
+  const want = [0, 1, 2];
   t.same(await settledFds(p.pid, want), want);
   t.equal(readlinkSync(`/proc/${p.pid}/fd/0`), '/dev/null');
   t.equal(readlinkSync(`/proc/${p.pid}/fd/2`), '/dev/null');
   process.kill(p.pid, 'SIGKILL');
   await p.exited;
+});
+
+t.test('a parent holding thousands of fds: the child copies none of them, gets exactly its own', async (t) => {
+  const dir = tmpdir(t);
+  // why 3000: a table of 4096 entries, where the child's own, copied from the few low fds, is
+  // one of 64; the sources below are opened after them, so every one is a high number.
+  const held: number[] = [];
+  t.teardown(() => held.forEach((fd) => closeSync(fd)));
+  for (let i = 0; i < 3000; i++) held.push(openSync('/dev/null', fsc.O_RDONLY));
+  const [r, w] = pipe();
+  held.push(r, w);
+  const out = openSync(join(dir, 'out'), fsc.O_WRONLY | fsc.O_CREAT, 0o644);
+  const dirFd = openSync(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
+  held.push(out, dirFd);
+  writeFileSync(join(dir, 'run'), '#!/bin/sh\npwd -P > where\nexec sleep 100\n');
+  chmodSync(join(dir, 'run'), 0o755);
+  const self = (fd: number): string => readlinkSync(`/proc/self/fd/${fd}`);
+  const child = (pid: number, fd: number): string => readlinkSync(`/proc/${pid}/fd/${fd}`);
+  const fdSize = (pid: number): number => Number(statusField(pid, 'FDSize'));
+  const stop = async (s: { pid: number; exited: Promise<Exit> }): Promise<void> => {
+    process.kill(s.pid, 'SIGKILL');
+    await s.exited;
+  };
+
+  // cwd through a high fd of ours (tsvscan's /proc/self/fd/N), the sources all high
+  const a = start(t, { file: './run', cwd: `/proc/self/fd/${dirFd}`, stdio: [r, out, w] });
+  t.same(await settledFds(a.pid, [0, 1, 2]), [0, 1, 2], 'exactly fds 0-2');
+  t.same([child(a.pid, 0), child(a.pid, 1), child(a.pid, 2)], [self(r), self(out), self(w)], 'each the source given');
+  t.ok(fdSize(a.pid) <= 256, `the child's table is small (FDSize ${fdSize(a.pid)})`);
+  await waitFor(() => readFileSync(join(dir, 'where'), 'utf8') === `${dir}\n` || undefined, 5_000, 'run in the directory');
+  await stop(a);
+
+  // the whole table copied (noShareFds, as on a kernel without close_range's unshare)
+  const pid = nativeSpawn('/bin/sleep', ['sleep', '100'], [], null, [r, out, w], { noShareFds: true });
+  t.teardown(() => killHard(pid));
+  t.ok(fdSize(pid) >= 3000, `copied: FDSize ${fdSize(pid)}`);
+  process.kill(pid, 'SIGKILL');
+  t.equal(waitpid(pid, false)?.signal, 9);
+
+  // more high sources than there are slots: the table is copied, each fd still right
+  const many = Array.from({ length: 12 }, (_, i) => held[i * 200]!);
+  const b = start(t, { file: '/bin/sleep', args: ['100'], stdio: many });
+  const want = [...many.map((_, i) => i), ...inheritable(12)];
+  t.same(await settledFds(b.pid, want), want, 'fds 0-11 (and our inheritable ones: a copied table)');
+  t.same(many.map((_, i) => child(b.pid, i)), many.map(self), 'each the source given');
+  await stop(b);
+
+  // a program named through an fd of ours: the table is copied (the child needs that fd)
+  const bin = openSync('/bin', fsc.O_RDONLY | fsc.O_DIRECTORY);
+  held.push(bin);
+  const c = start(t, { file: `/proc/self/fd/${bin}/sleep`, args: ['100'], stdio: [r, out, w] });
+  const wantC = [0, 1, 2, ...inheritable(3)];
+  t.same(await settledFds(c.pid, wantC), wantC, 'exec through /proc/self/fd: fds 0-2 (and our inheritable ones)');
+  t.equal(readlinkSync(`/proc/${c.pid}/exe`), realpathSync('/bin/sleep'), 'the program named');
+  await stop(c);
+
+  // a source that is not open: the spawn fails, no slot keeps anything
+  const closed = held.pop()!;
+  closeSync(closed);
+  t.throws(() => spawnChild({ file: '/bin/true', stdio: [0, closed, 2] }), { code: 'EBADF', syscall: 'spawn' });
+  const d = start(t, { file: '/bin/sleep', args: ['100'], stdio: [r, out, w] });
+  t.same(await settledFds(d.pid, [0, 1, 2]), [0, 1, 2], 'the next spawn is unharmed');
+  await stop(d);
 });
 
 t.test('setsid: the child leads a new session and group; without it, it stays in ours', async (t) => {
@@ -277,4 +342,23 @@ t.test('strays (exited children nobody watches or reaps) are reaped and reported
   await s.exited;
   await waitFor(() => seen.length > 1 || undefined, 10_000, 'the strays');
   t.same(seen.sort((a, b) => a[0] - b[0]), [[pid, 9], [pid2, 8]]);
+});
+
+t.test("spawnStartTicks: the child's start time as /proc/PID/stat has it, without reading it", async (t) => {
+  let known = 0;
+  for (let i = 0; i < 50; i++) {
+    const s = start(t, { file: '/bin/sleep', args: ['100'] });
+    const ticks = spawnStartTicks();
+    const proc = procStat(s.pid)?.startTicks;
+    // why null is allowed: a clone that spanned a tick boundary (10 ms) cannot say which
+    if (ticks !== null) {
+      known++;
+      t.equal(ticks, proc, `pid ${s.pid}: ${ticks}`);
+    }
+    process.kill(s.pid, 'SIGKILL');
+    await s.exited;
+  }
+  t.ok(known >= 25, `known for most spawns (${known} of 50)`);
+  t.throws(() => spawnChild({ file: '/nonexistent' }), { code: 'ENOENT' });
+  t.equal(spawnStartTicks(), null, 'null after a failed spawn');
 });

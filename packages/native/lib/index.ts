@@ -48,7 +48,12 @@ export interface Peeked {
  * write: only for measuring and testing the fallback), nofile (the soft RLIMIT_NOFILE the child
  * gets, clamped to the hard limit), shell (on ENOEXEC, a script without "#!", run it with
  * /bin/sh as execvp does), fork (use fork() rather than clone(CLONE_VM|CLONE_VFORK): only for
- * measuring; it joins a cgroup by the write). */
+ * measuring; it joins a cgroup by the write), noShareFds (copy our whole fd table into the
+ * child, as where close_range(CLOSE_RANGE_UNSHARE), Linux 5.9, is unavailable: only for
+ * measuring and testing that fallback). The vfork-style child otherwise shares our fd table
+ * and keeps a private copy of only a few low fds, so a spawn costs the same whatever number of
+ * fds we hold, and the program gets exactly the fds given (a copied table also passes on our
+ * fds that lack close-on-exec). */
 export interface SpawnFlags {
   setsid?: boolean;
   /** the signal number the child gets when this process dies (prctl PR_SET_PDEATHSIG) */
@@ -58,6 +63,7 @@ export interface SpawnFlags {
   nofile?: number;
   shell?: boolean;
   fork?: boolean;
+  noShareFds?: boolean;
 }
 
 interface Addon {
@@ -68,6 +74,8 @@ interface Addon {
   writeSpare(path: string, data: string | Buffer, dirFd?: number): boolean;
   renameExchange(from: string, to: string, dirFd?: number): boolean;
   pipe(): [number, number];
+  spawnStartTicks(): number | null;
+  spawnSlots(): number[];
   getrlimit(resource: number): Rlimit;
   setrlimit(resource: number, soft: number, hard: number): void;
   setsid(): number;
@@ -143,6 +151,14 @@ export const waitpid: (pid: number, nohang: boolean) => Reaped | null = addon.wa
  * cgroup, 'clone3' with the cgroup's path, or 'open'/'write' with its cgroup.procs where the
  * fallback is used), the failed child already reaped. Reap it with waitpid, never through libuv. */
 export const spawn: (path: string, argv: string[], envp: string[], cwd: string | null, fds: number[], flags: SpawnFlags) => number = addon.spawn;
+/** The start time (clock ticks since boot, /proc/PID/stat's field 22) of the child the last
+ * spawn on this thread made, or null when not known (the clock crossed a tick during the clone,
+ * or that spawn failed): taken around the clone, so no read of /proc/PID/stat, which waits while
+ * the child is in execve. */
+export const spawnStartTicks: () => number | null = addon.spawnStartTicks;
+/** The fds the addon reserved when it loaded, for spawn's child to keep its sources on (each
+ * holds /dev/null between spawns, close-on-exec): this process's own, never inherited ones. */
+export const spawnSlots: () => number[] = addon.spawnSlots;
 /** waitid(P_ALL, WEXITED|WNOHANG|WNOWAIT): one exited child, left a zombie; null when none. */
 export const waitidPeek: () => Peeked | null = addon.waitidPeek;
 /** Resource numbers. */

@@ -24,7 +24,13 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#ifndef SYS_close_range
+#define SYS_close_range 436 /* the same on every architecture (the generic table) */
+#endif
+#define TSV_CLOSE_RANGE_UNSHARE (1U << 1)
 
 #define MAX_PATH_ARG 4096
 
@@ -582,9 +588,10 @@ static napi_value Waitpid(napi_env env, napi_callback_info info) {
 /* ---- spawn: fork/exec without libuv, for a reaper that is O(1) per exit ---- */
 
 /* Steps of the child's set-up, to name the one that failed. */
-enum { STEP_DUP = 1, STEP_SETSID, STEP_CHDIR, STEP_RLIMIT, STEP_EXEC, STEP_CGROUP };
+enum { STEP_DUP = 1, STEP_SETSID, STEP_CHDIR, STEP_RLIMIT, STEP_EXEC, STEP_CGROUP, STEP_UNSHARE };
 
-/* What the child reports on the error pipe when a step fails. */
+/* What the child reports when a step fails (on the error pipe after fork; in the shared
+ * spawn_args after a vfork-style clone). */
 struct spawn_err {
   int step;
   int err;
@@ -600,7 +607,8 @@ struct spawn_args {
   const int *fds;  /* fds[i] becomes fd i; -1: closed */
   int *tmp;        /* scratch, nfds entries */
   int nfds;
-  int errfd;       /* write end of the CLOEXEC error pipe */
+  int errfd;       /* write end of the CLOEXEC error pipe (fork); -1: report in fail (CLONE_VM) */
+  struct spawn_err fail; /* the failed step and its errno (CLONE_VM: the parent reads it) */
   int setsid;
   int set_nofile;
   int pdeathsig;   /* 0: none; else the signal the child gets when its parent thread dies */
@@ -609,12 +617,19 @@ struct spawn_args {
                    * writing "0" (the fallback where clone3(CLONE_INTO_CGROUP) is unavailable) */
   char **sh_argv;  /* NULL, or { "/bin/sh", path, argv[1..], NULL } for the ENOEXEC fallback */
   struct rlimit nofile;
+  int keep_below;  /* 0, or: the child shares the parent's fd table (CLONE_FILES) and first
+                   * makes a private copy of only the fds below this number (spawn slots) */
   volatile int started; /* set by the child first thing: it ran (shared memory, CLONE_VM) */
 };
 
-/* Report a failed step on the error pipe and exit 127 (the child never returns). */
-static void child_fail(int errfd, int step, int e) {
+/* Report a failed step (on the error pipe, or in the memory shared with the suspended parent)
+ * and exit 127 (the child never returns). */
+static void child_fail(struct spawn_args *a, int errfd, int step, int e) {
   struct spawn_err rec = { step, e };
+  if (errfd < 0) {
+    a->fail = rec;
+    _exit(127);
+  }
   ssize_t w;
   do w = write(errfd, &rec, sizeof rec); while (w < 0 && errno == EINTR);
   _exit(127);
@@ -632,7 +647,7 @@ static int child_main(void *arg) {
    * fds[i] on i can never overwrite a source or the pipe still needed (fds = [1, 0] swaps). The
    * copies are close-on-exec: they vanish at execve, and nothing else is closed explicitly
    * (Node opens everything close-on-exec, as libuv relies on too). */
-  if (errfd < n) {
+  if (errfd >= 0 && errfd < n) {
     errfd = fcntl(errfd, F_DUPFD_CLOEXEC, n);
     if (errfd < 0) _exit(127);
   }
@@ -648,13 +663,30 @@ static int child_main(void *arg) {
   if (a->cgroup_fd >= 0) {
     ssize_t w;
     do w = write(a->cgroup_fd, "0", 1); while (w < 0 && errno == EINTR);
-    if (w != 1) child_fail(errfd, STEP_CGROUP, w < 0 ? errno : EIO);
+    if (w != 1) child_fail(a, errfd, STEP_CGROUP, w < 0 ? errno : EIO);
+  }
+  /* why before the unshare below: cwd may name an fd of the parent's (tsvscan's services are
+   * /proc/self/fd/N), which the private copy does not have. */
+  if (a->cwd != NULL && chdir(a->cwd) < 0) child_fail(a, errfd, STEP_CHDIR, errno);
+  if (a->keep_below > 0) {
+    /* why: with CLONE_FILES no fd table was copied at the clone; this copies only the fds
+     * below keep_below (0-2, the runtime's own few, and the slots holding this child's
+     * sources), where a copy of the whole table would cost, with execve closing each copied
+     * fd again, ~100-200 ns per fd the parent holds. Until it returns, every fd is the
+     * parent's: nothing before it may dup2, close or open. The failure is set first: a
+     * seccomp filter that kills on an unknown syscall leaves it set, and the parent then
+     * spawns without sharing. */
+    a->fail.step = STEP_UNSHARE;
+    a->fail.err = ENOSYS;
+    if (syscall(SYS_close_range, (unsigned)a->keep_below, ~0U, TSV_CLOSE_RANGE_UNSHARE) < 0) child_fail(a, errfd, STEP_UNSHARE, errno);
+    a->fail.step = 0;
+    a->fail.err = 0;
   }
   for (int i = 0; i < n; i++) {
     a->tmp[i] = -1;
     if (a->fds[i] < 0) continue;
     a->tmp[i] = fcntl(a->fds[i], F_DUPFD_CLOEXEC, n);
-    if (a->tmp[i] < 0) child_fail(errfd, STEP_DUP, errno);
+    if (a->tmp[i] < 0) child_fail(a, errfd, STEP_DUP, errno);
   }
   for (int i = 0; i < n; i++) {
     if (a->tmp[i] < 0) {
@@ -662,7 +694,7 @@ static int child_main(void *arg) {
       continue;
     }
     /* why: dup2 makes the copy inheritable (no FD_CLOEXEC on i). */
-    if (dup2(a->tmp[i], i) < 0) child_fail(errfd, STEP_DUP, errno);
+    if (dup2(a->tmp[i], i) < 0) child_fail(a, errfd, STEP_DUP, errno);
     if (i <= 2) {
       /* why: libuv makes stdio pipes and TTYs non-blocking and O_NONBLOCK lives in the open
        * file description; a program expects blocking stdio (libuv's child set-up does this). */
@@ -670,21 +702,24 @@ static int child_main(void *arg) {
       if (fl >= 0 && (fl & O_NONBLOCK)) fcntl(i, F_SETFL, fl & ~O_NONBLOCK);
     }
   }
-  if (a->setsid && setsid() < 0) child_fail(errfd, STEP_SETSID, errno);
+  /* why: what the private copy holds above the fds given (the runtime's few, the slots, the
+   * scratch copies, any low fd someone left without close-on-exec) goes now, so the program
+   * gets exactly the fds given; execve would close all but the last kind anyway. */
+  if (a->keep_below > 0) syscall(SYS_close_range, (unsigned)n, ~0U, 0U);
+  if (a->setsid && setsid() < 0) child_fail(a, errfd, STEP_SETSID, errno);
   /* why: the kernel's parent-death signal (a worker pool's option, docs/worker-pools.md): Node
    * cannot set it for a child. It fires when the thread that forked exits (Node's main thread
    * here, so the supervisor's death), and is cleared at execve of a set-uid/set-gid program.
    * A parent that died before the prctl is seen by getppid() having changed: the signal then
    * goes at once, as it would have a moment later. */
   if (a->pdeathsig > 0) {
-    if (prctl(PR_SET_PDEATHSIG, (unsigned long)a->pdeathsig) < 0) child_fail(errfd, STEP_SETSID, errno);
+    if (prctl(PR_SET_PDEATHSIG, (unsigned long)a->pdeathsig) < 0) child_fail(a, errfd, STEP_SETSID, errno);
     if (getppid() != a->parent) kill(getpid(), a->pdeathsig);
   }
-  if (a->cwd != NULL && chdir(a->cwd) < 0) child_fail(errfd, STEP_CHDIR, errno);
   /* why: after the dups, so the copies above n may exceed the lowered limit: setrlimit does
    * not touch open fds, and the child's own limit is separate from the parent's (no
    * CLONE_THREAD), so the supervisor never runs with a lowered limit, not even for a moment. */
-  if (a->set_nofile && setrlimit(RLIMIT_NOFILE, &a->nofile) < 0) child_fail(errfd, STEP_RLIMIT, errno);
+  if (a->set_nofile && setrlimit(RLIMIT_NOFILE, &a->nofile) < 0) child_fail(a, errfd, STEP_RLIMIT, errno);
   /* why: ignored signals stay ignored across execve (Node ignores SIGPIPE); handled ones would
    * run Node's handler in this child if delivered before execve. Every disposition goes back to
    * default first, then the mask (inherited, and all blocked by the parent) is emptied. */
@@ -705,7 +740,7 @@ static int child_main(void *arg) {
     execve("/bin/sh", a->sh_argv, a->envp);
     errno = ENOEXEC;
   }
-  child_fail(errfd, STEP_EXEC, errno);
+  child_fail(a, errfd, STEP_EXEC, errno);
   return 127;
 }
 
@@ -894,16 +929,104 @@ static const char *procs_path(int dir, char *buf, size_t size) {
   return buf;
 }
 
+/* ---- spawn slots: the few low fds a child sharing our fd table keeps ---- */
+
+#define SPAWN_SLOTS 8
+
+/* Why slots: a vfork-style child copies the parent's whole fd table, and execve closes every
+ * copied close-on-exec fd again; a tsvscan of 1000 services holds ~8000 fds, so each spawn cost
+ * ~1-2 ms, in the parent (the copy) and in the child (the closes, which also preempt the
+ * parent). Instead the child shares the table (CLONE_FILES) and keeps a private copy of the
+ * fds below slot_limit only (close_range with CLOSE_RANGE_UNSHARE, Linux 5.9). The sources it
+ * needs are first dup'd onto slots: low fds reserved at load, each holding /dev/null between
+ * spawns. slot_lock: one spawn at a time uses them (worker threads may spawn too). */
+static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
+static int slot_null = -1;
+static int slot_fd[SPAWN_SLOTS];
+static int slot_limit = 0;         /* 1 + the highest slot; 0: no slots */
+static int share_unavailable = 0;  /* close_range(CLOSE_RANGE_UNSHARE) failed once: never again */
+
+/* Reserve the slots (at load, while the table is small): /dev/null on the lowest free fds. */
+static void slots_reserve(void) {
+  int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (nul < 0) return;
+  int hi = nul;
+  for (int k = 0; k < SPAWN_SLOTS; k++) {
+    slot_fd[k] = fcntl(nul, F_DUPFD_CLOEXEC, 3);
+    if (slot_fd[k] < 0) {
+      while (k-- > 0) close(slot_fd[k]);
+      close(nul);
+      return;
+    }
+    if (slot_fd[k] > hi) hi = slot_fd[k];
+  }
+  slot_null = nul;
+  slot_limit = hi + 1;
+}
+
+/* Put /dev/null back on the first used slots, dropping our extra references to the sources. */
+static void slots_clear(int used) {
+  for (int k = 0; k < used; k++) dup3(slot_null, slot_fd[k], O_CLOEXEC);
+}
+
+/* Put each source fd of fds at or above slot_limit on a slot (the same source on the same
+ * slot), writing the child's list into out; how many slots were used, -1 when more are needed
+ * than there are (spawn unshared), or -2 with errno when a dup3 failed (a source not open). */
+static int slots_fill(const int *fds, int n, int *out) {
+  int used = 0, src[SPAWN_SLOTS];
+  for (int i = 0; i < n; i++) {
+    out[i] = fds[i];
+    if (fds[i] < slot_limit) continue;
+    int k = 0;
+    while (k < used && src[k] != fds[i]) k++;
+    if (k == used) {
+      if (used == SPAWN_SLOTS) {
+        slots_clear(used);
+        return -1;
+      }
+      if (dup3(fds[i], slot_fd[used], O_CLOEXEC) < 0) {
+        int e = errno;
+        slots_clear(used);
+        errno = e;
+        return -2;
+      }
+      src[used++] = fds[i];
+    }
+    out[i] = slot_fd[k];
+  }
+  return used;
+}
+
+/* The clock tick (1/100 s, USER_HZ, as /proc/PID/stat counts) CLOCK_BOOTTIME is in; -1 when
+ * it cannot be read. */
+static long long boottime_tick(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0) return -1;
+  return (long long)ts.tv_sec * 100 + ts.tv_nsec / 10000000;
+}
+
+/* The start time of the child the last spawn on this thread made, or -1 (see SpawnStartTicks). */
+static _Thread_local long long last_spawn_ticks = -1;
+
+/* Whether path names a file through an fd (which a child keeping only the low fds lacks). */
+static bool names_fd_path(const char *path) {
+  return strncmp(path, "/proc/self/fd/", 14) == 0 || strncmp(path, "/proc/thread-self/fd/", 21) == 0 || strncmp(path, "/dev/fd/", 8) == 0;
+}
+
 /* spawn(path, argv, envp, cwd, fds, flags) -> pid. flags: { setsid, cgroupDirFd (an fd open on
  * a cgroup v2 directory: the child is born in that cgroup, by clone3(CLONE_INTO_CGROUP), or
  * joins it before anything else where clone3 is unavailable), noClone3 (always join by the
  * write to cgroup.procs: for measuring and testing the fallback), nofile (soft limit to put
  * back in the child), shell (on ENOEXEC run path with /bin/sh, as execvp does), fork (use
- * fork(), not clone(CLONE_VM|CLONE_VFORK): for measuring; it joins by the write too) }.
+ * fork(), not clone(CLONE_VM|CLONE_VFORK): for measuring; it joins by the write too),
+ * noShareFds (copy the whole fd table, as where close_range cannot unshare: for measuring and
+ * testing that fallback) }. Where the child shares the table (the normal vfork-style path) it
+ * gets exactly the fds given; a copied table also passes on our fds that lack close-on-exec.
  * Exec and set-up failures are thrown here, synchronously, after the child is reaped. */
 static napi_value Spawn(napi_env env, napi_callback_info info) {
   napi_value a[6];
   if (get_args(env, info, a, 6) < 6) return throw_type(env, "spawn(path, argv, envp, cwd, fds, flags)");
+  last_spawn_ticks = -1;
   struct spawn_args sa;
   memset(&sa, 0, sizeof sa);
   sa.cgroup_fd = -1;
@@ -912,7 +1035,9 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   char **argv = arg_strv(env, a[1]);
   char **envp = argv ? arg_strv(env, a[2]) : NULL;
   char *cwd = NULL;
-  int *fds = NULL, *tmp = NULL;
+  int *fds = NULL, *tmp = NULL, *mfds = NULL;
+  bool slots_held = false;
+  int slots_used = 0;
   napi_value result = NULL;
   napi_valuetype ct;
   bool is_arr = false;
@@ -931,7 +1056,8 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   napi_get_array_length(env, a[4], &n);
   fds = calloc(n + 1, sizeof(int));
   tmp = calloc(n + 1, sizeof(int));
-  if (fds == NULL || tmp == NULL) { throw_errno(env, ENOMEM, "malloc", NULL); goto out; }
+  mfds = calloc(n + 1, sizeof(int));
+  if (fds == NULL || tmp == NULL || mfds == NULL) { throw_errno(env, ENOMEM, "malloc", NULL); goto out; }
   for (uint32_t i = 0; i < n; i++) {
     napi_value e;
     int32_t fd = -1;
@@ -941,7 +1067,7 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   }
   napi_valuetype ft;
   napi_typeof(env, a[5], &ft);
-  bool use_fork = false, no_clone3 = false;
+  bool use_fork = false, no_clone3 = false, no_share = false;
   int cg_dir = -1;
   char cg_path[MAX_PATH_ARG + 16];
   if (ft == napi_object) {
@@ -955,6 +1081,7 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
     if (prop_num(env, a[5], "cgroupDirFd", &cgfd) && cgfd >= 0 && cgfd <= INT32_MAX) cg_dir = (int)cgfd;
     use_fork = prop_bool(env, a[5], "fork");
     no_clone3 = prop_bool(env, a[5], "noClone3");
+    no_share = prop_bool(env, a[5], "noShareFds");
     if (prop_bool(env, a[5], "shell")) {
       size_t argc = 0;
       while (argv[argc] != NULL) argc++;
@@ -993,8 +1120,17 @@ again:
       goto out;
     }
   }
-  int ep[2];
-  if (pipe2(ep, O_CLOEXEC) < 0) { throw_errno(env, errno, "pipe2", NULL); goto out; }
+  /* why no pipe for the vfork-style clone: the parent is suspended until the child has exec'd
+   * (exec_mmap, past which execve cannot fail back) or exited, and the child reports a failure
+   * in the memory they share. A close-on-exec pipe's EOF comes later: execve closes the child's
+   * copies of the parent's close-on-exec fds one by one after it has released the parent, so a
+   * read for that EOF waited, fd by fd, for the child's copy of the whole table to be closed
+   * (1000 services hold ~8000 fds: ~2.5 ms a spawn, the main thread idle). fork shares no
+   * memory: the pipe. */
+  int ep[2] = { -1, -1 };
+  if (use_fork && pipe2(ep, O_CLOEXEC) < 0) { throw_errno(env, errno, "pipe2", NULL); goto out; }
+  sa.fail.step = 0;
+  sa.fail.err = 0;
   sa.path = path;
   sa.argv = argv;
   sa.envp = envp;
@@ -1003,6 +1139,23 @@ again:
   sa.tmp = tmp;
   sa.nfds = (int)n;
   sa.errfd = ep[1];
+  sa.keep_below = 0;
+  if (!use_fork && !no_share && !share_unavailable && slot_limit > 0 && !names_fd_path(path)) {
+    pthread_mutex_lock(&slot_lock);
+    int used = slots_fill(fds, (int)n, mfds);
+    if (used >= 0) {
+      slots_held = true;
+      slots_used = used;
+      sa.fds = mfds;
+      sa.keep_below = slot_limit;
+    } else {
+      int e = errno;
+      pthread_mutex_unlock(&slot_lock);
+      /* why "spawn": the error the child's dup of a closed source reports (STEP_DUP) */
+      if (used == -2) { throw_errno(env, e, "spawn", path); goto out; }
+    }
+  }
+  unsigned long share = sa.keep_below > 0 ? CLONE_FILES : 0;
   /* why: every signal blocked from before the fork until the child's execve: a handler of
    * Node's (libuv writes to its signal pipe) must not run in the child, and with CLONE_VM it
    * would run on the parent's memory. The child empties the mask once the dispositions are
@@ -1011,6 +1164,11 @@ again:
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   pid_t pid;
+  /* why: the kernel stamps the child's start (start_boottime, /proc/PID/stat's field 22 in
+   * ticks since boot, time namespace included as clock_gettime includes it) inside the clone:
+   * read before and after, one tick on both sides is its tick, with no read of
+   * /proc/PID/stat (which waits while the child is in execve). */
+  long long tick_before = boottime_tick();
   if (use_fork) {
     pid = fork();
     if (pid == 0) child_main(&sa);
@@ -1037,7 +1195,7 @@ again:
        * stack, SIGCHLD. */
       struct tsv_clone_args ca;
       memset(&ca, 0, sizeof ca);
-      ca.flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP;
+      ca.flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP | share;
       ca.exit_signal = SIGCHLD;
       ca.stack = (uint64_t)(uintptr_t)stack;
       ca.stack_size = SPAWN_STACK;
@@ -1055,14 +1213,20 @@ again:
 #endif
     } else {
       /* the stack grows down on every Linux architecture Node runs on (not hppa) */
-      pid = clone(child_main, stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &sa);
+      pid = clone(child_main, stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK | (int)share | SIGCHLD, &sa);
     }
   }
   int fork_err = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  close(ep[1]);
+  if (slots_held) {
+    /* why now: the child has exec'd or exited, so it holds its own copies (or none) */
+    slots_clear(slots_used);
+    slots_held = false;
+    pthread_mutex_unlock(&slot_lock);
+  }
+  if (ep[1] >= 0) close(ep[1]);
   if (pid < 0) {
-    close(ep[0]);
+    if (ep[0] >= 0) close(ep[0]);
     if (via_clone3 && clone3_missing(fork_err)) {
       /* why once: the answer is the kernel's or the seccomp filter's, the same for every later
        * spawn of this process; from now on every spawn into a cgroup joins by the write. */
@@ -1098,24 +1262,33 @@ again:
      * Joining by the write compares nothing (the child is made in our own cgroup, then moved).
      * So: reap it, join by the write this time and for every later spawn into this cgroup (one
      * made again after its rmdir is a new cgroup, and clone3 is tried afresh). */
-    close(ep[0]);
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
     clone3_refused_add(cg_dir);
     via_clone3 = false;
     goto again;
   }
-  struct spawn_err rec;
-  ssize_t r;
-  /* why: the write end is close-on-exec, so EOF (0 bytes) means the exec succeeded; a record
-   * means a step failed and the child is exiting. With CLONE_VFORK the answer is already there. */
-  do r = read(ep[0], &rec, sizeof rec); while (r < 0 && errno == EINTR);
-  close(ep[0]);
-  if (r == (ssize_t)sizeof rec) {
+  struct spawn_err rec = sa.fail;
+  bool failed = rec.step != 0;
+  if (use_fork) {
+    /* why: the write end is close-on-exec, so EOF (0 bytes) means the exec succeeded; a record
+     * means a step failed and the child is exiting. */
+    ssize_t r;
+    do r = read(ep[0], &rec, sizeof rec); while (r < 0 && errno == EINTR);
+    close(ep[0]);
+    failed = r == (ssize_t)sizeof rec;
+  }
+  if (failed) {
     int st;
     /* why: the failed child is ours alone (no one else knows its pid): reap it now so no
      * zombie is left for a SIGCHLD handler to puzzle over. */
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    if (rec.step == STEP_UNSHARE) {
+      /* why once: close_range's answer (ENOSYS before Linux 5.9, EINVAL before it knew
+       * CLOSE_RANGE_UNSHARE, a seccomp filter's) is the same for every later spawn. */
+      share_unavailable = 1;
+      goto again;
+    }
     if (rec.step == STEP_EXEC) throw_errno(env, rec.err, "execve", path);
     else if (rec.step == STEP_CHDIR) throw_errno(env, rec.err, "chdir", cwd);
     else if (rec.step == STEP_SETSID) throw_errno(env, rec.err, "setsid", NULL);
@@ -1124,11 +1297,38 @@ again:
     else throw_errno(env, rec.err, "spawn", path);
     goto out;
   }
+  long long tick_after = boottime_tick();
+  last_spawn_ticks = tick_before >= 0 && tick_before == tick_after ? tick_before : -1;
   result = num(env, pid);
 out:
   if (sa.cgroup_fd >= 0) close(sa.cgroup_fd);
-  free(sa.sh_argv); free(path); free(cwd); free_strv(argv); free_strv(envp); free(fds); free(tmp);
+  free(sa.sh_argv); free(path); free(cwd); free_strv(argv); free_strv(envp); free(fds); free(tmp); free(mfds);
   return result;
+}
+
+/* spawnSlots() -> the fds the addon reserved at load for spawns (see slots_reserve): ours, not
+ * inherited, for a program that lists its fds to tell what it inherited. */
+static napi_value SpawnSlots(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value arr;
+  napi_create_array(env, &arr);
+  if (slot_limit == 0) return arr;
+  napi_set_element(env, arr, 0, num(env, slot_null));
+  for (int k = 0; k < SPAWN_SLOTS; k++) napi_set_element(env, arr, (uint32_t)k + 1, num(env, slot_fd[k]));
+  return arr;
+}
+
+/* spawnStartTicks() -> the start time (clock ticks since boot, /proc/PID/stat's field 22) of
+ * the child the last spawn on this thread made, or null when it is not known (the clock crossed
+ * a tick during the clone, or that spawn failed): then read it from /proc. */
+static napi_value SpawnStartTicks(napi_env env, napi_callback_info info) {
+  (void)info;
+  if (last_spawn_ticks < 0) {
+    napi_value v;
+    napi_get_null(env, &v);
+    return v;
+  }
+  return num(env, (double)last_spawn_ticks);
 }
 
 /* waitidPeek() -> { pid, code, signal } of one exited child, left unreaped (WNOWAIT), or null
@@ -1325,6 +1525,10 @@ static void export_int(napi_env env, napi_value obj, const char *name, int v) {
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
+  static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
+  /* why at load: the table is small then (fds 0-2 and the runtime's own), so the slots are
+   * low and a child sharing it copies little; Init runs again in each worker thread. */
+  pthread_once(&slots_once, slots_reserve);
   export_fn(env, exports, "execve", Execve);
   export_fn(env, exports, "flock", Flock);
   export_fn(env, exports, "funlock", Funlock);
@@ -1332,6 +1536,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   export_fn(env, exports, "writeSpare", WriteSpare);
   export_fn(env, exports, "renameExchange", RenameExchange);
   export_fn(env, exports, "pipe", Pipe);
+  export_fn(env, exports, "spawnStartTicks", SpawnStartTicks);
+  export_fn(env, exports, "spawnSlots", SpawnSlots);
   export_fn(env, exports, "getrlimit", Getrlimit);
   export_fn(env, exports, "setrlimit", Setrlimit);
   export_fn(env, exports, "setsid", Setsid);

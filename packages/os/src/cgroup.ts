@@ -2,10 +2,11 @@
 // cgroup, joining it (through the addon's spawn), signalling and killing every member, watching
 // `cgroup.events` for `populated 0`, limits, and the accounting tsvctl shows (from the cgroup's
 // files, or summed over /proc when there is no cgroup or no controller).
-import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, watch, writeFileSync, type FSWatcher, constants as fsc } from 'node:fs';
+import { closeSync, mkdirSync, readFileSync, rmdirSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { errCode } from '@tsv/core';
+import { openDirPath } from './dir-fd.js';
 
 /** Where cgroup2 is mounted (the first cgroup2 line of mountinfo), or null when it is not. */
 export function cgroup2Mount(mountinfo?: string): { mount: string; root: string } | null {
@@ -193,11 +194,11 @@ export function makeCgroup(dir: string): void {
   mkdirSync(dir, { recursive: true });
 }
 
-/** Open a cgroup's directory (read-only, close-on-exec as Node opens everything): the fd the
+/** Open a cgroup's directory (O_PATH, close-on-exec as Node opens everything): the fd the
  * addon's spawn is given, for clone3(CLONE_INTO_CGROUP), which wants the directory (never its
- * cgroup.procs), or for its fallback's openat of cgroup.procs. */
+ * cgroup.procs) and takes an O_PATH fd, or for its fallback's openat of cgroup.procs. */
 export function openCgroupDir(dir: string): number {
-  return openSync(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
+  return openDirPath(dir);
 }
 
 /** Close an fd, ignoring errors. */

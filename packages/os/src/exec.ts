@@ -2,12 +2,12 @@
 // restore), over core's PATH lookup.
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { candidates, ENV, type EnvList, lookupStep } from '@tsv/core';
-import { execve, getrlimit, RLIMIT, setrlimit } from '@tsv/native';
+import { execve, getrlimit, RLIMIT, setrlimit, spawnSlots } from '@tsv/native';
 
 /** Fds this process inherited (besides 0-2) that must survive exec. Node marks inherited fds
  * close-on-exec at start-up and adds its own (epoll, eventfd, self-pipes); the rule: every open
- * fd above 2 except anonymous inodes and pipes whose both ends we hold (Node's self-pipes).
- * Call it before opening anything of your own. */
+ * fd above 2 except anonymous inodes, pipes whose both ends we hold (Node's self-pipes) and the
+ * addon's spawn slots (opened when it loaded). Call it before opening anything of your own. */
 export function inheritedFds(): number[] {
   let names: string[];
   try {
@@ -28,8 +28,9 @@ export function inheritedFds(): number[] {
   const pipeCount = new Map<string, number>();
   for (const t of targets.values()) if (t.startsWith('pipe:')) pipeCount.set(t, (pipeCount.get(t) ?? 0) + 1);
   const out: number[] = [];
+  const slots = new Set(spawnSlots());
   for (const [fd, t] of targets) {
-    if (t.startsWith('anon_inode:')) continue;
+    if (t.startsWith('anon_inode:') || slots.has(fd)) continue;
     if (t.startsWith('pipe:') && (pipeCount.get(t) ?? 0) > 1) continue;
     out.push(fd);
   }

@@ -10,3 +10,4 @@ export * from './fifo.js';
 export * from './supervise-io.js';
 export * from './check-script.js';
 export * from './cgroup.js';
+export * from './dir-fd.js';

@@ -9,7 +9,7 @@ import { Socket } from 'node:net';
 import { constants as osc } from 'node:os';
 import { decodeControl, envFromRecord, type EnvList, errstr, EXIT, type ExtraStatus, projectStatus, SERVICE } from '@tsv/core';
 import { childWatcher, pidsInGroup, procStat, spawnChild, type ChildFd } from '@tsv/os';
-import { pipe } from '@tsv/native';
+import { pipe, spawnStartTicks } from '@tsv/native';
 import { EventQueue } from './event-queue.js';
 import { initialState, step, type Effect, type MachineEvent, type MachineState, type Now, type TimerName } from './machine.js';
 import { DEFAULT_SETTINGS, type Settings } from './policy.js';
@@ -348,6 +348,9 @@ export class Slot {
       process.nextTick(() => this.failed(what, err));
       return;
     }
+    // why: taken around the clone by the addon (no read of /proc/PID/stat, which waits while
+    // the child is still in execve); /proc only when the clock crossed a tick meanwhile.
+    const startTicks = spawnStartTicks();
     // why: the child has its copy of the write end; ours must go or EOF never comes.
     if (notify !== null) closeFds([notify[1]]);
     this.children.set(pid, { what });
@@ -361,7 +364,7 @@ export class Slot {
       if (what === 'run') this.o.onRunExit?.(code, signum);
       this.dispatch({ type: 'exited', code, signal, signum, ...(reason !== undefined ? { reason } : {}) });
     });
-    this.startTicks = procStat(pid)?.startTicks ?? null;
+    this.startTicks = startTicks ?? procStat(pid)?.startTicks ?? null;
     if (notify !== null) this.watchReadiness(notify[0]);
     this.dispatch({ type: 'spawned', what, pid, pgid: pid, ...(cgroupDirFd === null ? {} : { cgroup: true }) });
   }

@@ -7,7 +7,7 @@ import { unlink, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { mkfifo, renameExchange, writeSpare } from '@tsv/native';
-import { LockError, openLocked } from '@tsv/os';
+import { LockError, openDirPath, openLocked } from '@tsv/os';
 import { errCode, errstr, fatalFrom, SERVICE, type StatusFiles, SUPERVISE } from '@tsv/core';
 
 /** How a status write failed (reported by the owner as a warning). */
@@ -212,10 +212,13 @@ export class SuperviseDir {
     const spare = this.rewriteSpare(name, data, warn);
     if (spare !== undefined) return spare && this.swapIn(name, warn);
     try {
-      await unlink(tmp).catch((err: unknown) => {
-        if (errCode(err) !== 'ENOENT') throw err;
+      // why create first: in a new supervise/ there is nothing to unlink, and a failed unlink
+      // is an exception (a stack captured) and a trip to the thread pool, per file.
+      await writeFile(tmp, data, { mode: 0o644, flag: 'wx' }).catch(async (err: unknown) => {
+        if (errCode(err) !== 'EEXIST') throw err;
+        await unlink(tmp);
+        await writeFile(tmp, data, { mode: 0o644, flag: 'wx' });
       });
-      await writeFile(tmp, data, { mode: 0o644, flag: 'wx' });
     } catch (err) {
       warn(`unable to open ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`);
       return false;
@@ -237,12 +240,14 @@ export class SuperviseDir {
     const spare = this.rewriteSpare(name, data, warn);
     if (spare !== undefined) return spare && this.swapIn(name, warn);
     try {
+      // why create first: as in atomicAsync, no failed unlink where there is nothing there
       try {
-        unlinkSync(tmp);
+        writeFileSync(tmp, data, { mode: 0o644, flag: 'wx' });
       } catch (err) {
-        if (errCode(err) !== 'ENOENT') throw err;
+        if (errCode(err) !== 'EEXIST') throw err;
+        unlinkSync(tmp);
+        writeFileSync(tmp, data, { mode: 0o644, flag: 'wx' });
       }
-      writeFileSync(tmp, data, { mode: 0o644, flag: 'wx' });
     } catch (err) {
       warn(`unable to open ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`);
       return false;
@@ -283,7 +288,7 @@ export class SuperviseDir {
   private at(file: string): [string, number | undefined] {
     if (this.dirFd === undefined) {
       try {
-        this.dirFd = openSync(this.path, fsc.O_RDONLY | fsc.O_DIRECTORY);
+        this.dirFd = openDirPath(this.path);
       } catch {
         this.dirFd = -1;
       }

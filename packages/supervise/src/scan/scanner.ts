@@ -1,10 +1,10 @@
 // The scanner's table of services: one hosted supervisor per service directory, keyed by the
 // directory's identity. Starts, retries, renames and stops them as reconcile decides; a failure
 // of one service (an exception, a refused lock, a vanished directory) is contained to its slot.
-import { closeSync, constants as fsc, fstatSync, openSync } from 'node:fs';
+import { closeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { errstr, ToolError } from '@tsv/core';
-import { procStat } from '@tsv/os';
+import { openDirPath, procStat } from '@tsv/os';
 import { identityKey, type Listing } from './listing.js';
 import { reconcile, retryDelayMs, type KnownService, type Phase } from './reconcile.js';
 
@@ -215,7 +215,7 @@ export class Scanner {
     try {
       // why: the supervisor reaches its files through /proc/self/fd/N, so a rename of the
       // directory (same inode) changes nothing for it, as runsv's chdir does for runit.
-      fd = openSync(join(this.dir, slot.name), fsc.O_RDONLY | fsc.O_DIRECTORY);
+      fd = openDirPath(join(this.dir, slot.name));
     } catch (e) {
       // why: a directory that vanished between the scan and here is simply gone.
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return this.forget(slot, true);
