@@ -98,3 +98,16 @@ export function children(pid) {
   }
   return out;
 }
+
+/** The type of the filesystem holding path (the longest mount point above it). */
+export function fsType(path) {
+  let best = { at: '', type: 'unknown' };
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const at = f[4];
+    const type = f[f.indexOf('-') + 1];
+    if (at === undefined || type === undefined) continue;
+    if ((path === at || path.startsWith(at === '/' ? '/' : `${at}/`)) && at.length >= best.at.length) best = { at, type };
+  }
+  return best.type;
+}

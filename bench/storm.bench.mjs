@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bin, children, table, which } from './lib.mjs';
+import { bin, children, fsType, table, which } from './lib.mjs';
 
 export const title = 'Crash storm: 50 services restarting every ~1.2 s (vs runsvdir, s6-svscan, svscan)';
 
@@ -99,19 +99,6 @@ function scanners() {
   if (which('s6-svscan') && which('s6-supervise')) list.push({ name: 's6 (s6-svscan + s6-supervise)', argv: (dir) => ['s6-svscan', [dir]], perService: true });
   if (which('svscan') && which('supervise')) list.push({ name: 'daemontools (svscan + supervise)', argv: (dir) => ['svscan', [dir]], perService: true });
   return list;
-}
-
-/** The type of the filesystem holding path (the longest mount point above it). */
-function fsType(path) {
-  let best = { at: '', type: 'unknown' };
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const f = line.split(' ');
-    const at = f[4];
-    const type = f[f.indexOf('-') + 1];
-    if (at === undefined || type === undefined) continue;
-    if ((path === at || path.startsWith(at === '/' ? '/' : `${at}/`)) && at.length >= best.at.length) best = { at, type };
-  }
-  return best.type;
 }
 
 /** One storm in a scan dir under base: CPU of the supervision and restarts over WINDOW_MS after
