@@ -200,9 +200,15 @@ async function startStop(sc, n, base) {
 }
 
 /** min / median / max of xs, formatted by f. */
+/** The median of xs (the upper one of an even count). */
+function median(xs) {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+}
+
+/** The median (min to max) of xs, each formatted by f. */
 function spread(xs, f) {
   const v = [...xs].sort((a, b) => a - b);
-  return `${f(v[Math.floor(v.length / 2)])} (${f(v[0])} to ${f(v.at(-1))})`;
+  return `${f(median(v))} (${f(v[0])} to ${f(v.at(-1))})`;
 }
 
 /** PSS of tsvscan with no service (the fixed cost) and of an idle `node` (the floor). */
@@ -332,7 +338,6 @@ export async function run() {
         return [sc.name, spread(r.map((x) => x.upMs), secs) + (bad ? ` (${bad} incomplete)` : ''), spread(r.map((x) => x.cpuS), cpus), spread(r.map((x) => x.stopMs), secs)];
       }),
     );
-    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     /** The target lines (issue 10): tsvscan's start and stop medians at or below runsvdir's. */
     const targets = (byName, where) => {
       const ts = byName.get('tsvscan');

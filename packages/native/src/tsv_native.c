@@ -637,7 +637,8 @@ static void child_fail(struct spawn_args *a, int errfd, int step, int e) {
 
 /* The child's side, between fork (or clone(CLONE_VM|CLONE_VFORK)) and execve. Runs with every
  * signal blocked (the parent blocked them), so no handler of Node's runs here; with CLONE_VM it
- * shares the parent's memory, so it writes nothing but its own scratch array and errno. */
+ * shares the parent's memory, so it writes nothing but its own scratch array, errno and, on a
+ * failure, spawn_args.fail. */
 static int child_main(void *arg) {
   struct spawn_args *a = arg;
   a->started = 1;
@@ -645,8 +646,9 @@ static int child_main(void *arg) {
   int errfd = a->errfd;
   /* why: the error pipe and every source fd are first copied to numbers >= n, so that putting
    * fds[i] on i can never overwrite a source or the pipe still needed (fds = [1, 0] swaps). The
-   * copies are close-on-exec: they vanish at execve, and nothing else is closed explicitly
-   * (Node opens everything close-on-exec, as libuv relies on too). */
+   * copies are close-on-exec: they vanish at execve. A child that shares our table closes
+   * everything above its list once the dups are done (below); in a copied table nothing else
+   * is closed explicitly (Node opens everything close-on-exec, as libuv relies on too). */
   if (errfd >= 0 && errfd < n) {
     errfd = fcntl(errfd, F_DUPFD_CLOEXEC, n);
     if (errfd < 0) _exit(127);

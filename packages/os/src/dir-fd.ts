@@ -9,9 +9,10 @@ export const O_PATH = 0o10000000;
  * openat/renameat2 relative names, /proc/self/fd/N paths, fstat, fchdir and clone3's
  * CLONE_INTO_CGROUP, never for reading it. */
 export function openDirPath(path: string): number {
-  // why: every spawn copies the scanner's fd table into the child, and exec closes each
-  // copied fd again; an O_PATH file skips close's dnotify and POSIX-lock checks, which a
-  // plain directory fd pays (measured: ~200 ns per directory fd per spawn, ~90 with O_PATH;
-  // 1000 services hold three directory fds each).
+  // why: where a spawn still copies the fd table into the child (close_range cannot unshare
+  // it, more sources than the addon's slots), exec closes each copied fd again; an O_PATH
+  // file skips close's dnotify and POSIX-lock checks, which a plain directory fd pays
+  // (measured: ~200 ns per directory fd per spawn, ~90 with O_PATH; 1000 services hold three
+  // directory fds each).
   return openSync(path, O_PATH | fsc.O_DIRECTORY);
 }
