@@ -4,7 +4,7 @@
 // changes make no new inodes (no create, no delete: what cost most of a crash storm's CPU on
 // ext4); a symlink put at status.new is never written through. Black-box: the built tsv.
 import t from 'tap';
-import { closeSync, lstatSync, openSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { control, makeService, serviceRoot, startTsv, status, waitDown, waitRunning } from '@tsv/testkit/supervise';
 
@@ -89,6 +89,24 @@ t.test('a symlink at status.new is replaced, never written through', async (t) =
   t.equal(status(dir)?.pid, pid, 'status was written');
   t.equal(readFileSync(join(sup, 'pid'), 'utf8'), `${pid}\n`, 'pid was written');
   for (const f of FILES) t.notOk(lstatSync(join(sup, f)).isSymbolicLink(), `${f} is no symlink`);
+  control(dir, 'x');
+  t.same(await tsv.exited, { code: 0, signal: null });
+});
+
+t.test("a start's first writes (in the thread pool) replace a symlink at name.new too", async (t) => {
+  const root = serviceRoot(t);
+  const dir = makeService(root, 'svc', { run: SLEEP });
+  const sup = join(dir, 'supervise');
+  mkdirSync(sup, { mode: 0o700 });
+  const outside = join(root, 'precious');
+  writeFileSync(outside, 'keep me\n');
+  for (const f of [...FILES, 'stat']) symlinkSync(outside, join(sup, `${f}.new`));
+  const tsv = await startTsv(t, dir);
+  const pid = await waitRunning(dir);
+  t.equal(readFileSync(outside, 'utf8'), 'keep me\n', 'the link target is untouched');
+  t.equal(readFileSync(join(sup, 'pid'), 'utf8'), `${pid}\n`, 'pid was written');
+  t.equal(readFileSync(join(sup, 'stat'), 'utf8'), 'run\n', 'stat was written');
+  for (const f of [...FILES, 'stat']) t.notOk(lstatSync(join(sup, f)).isSymbolicLink(), `${f} is no symlink`);
   control(dir, 'x');
   t.same(await tsv.exited, { code: 0, signal: null });
 });

@@ -73,6 +73,7 @@ interface Addon {
   mkfifo(path: string, mode: number): void;
   writeSpare(path: string, data: string | Buffer, dirFd?: number): boolean;
   renameExchange(from: string, to: string, dirFd?: number): boolean;
+  writeFiles(dirFd: number, entries: Array<[string, string, string | Buffer]>, cb: (results: Array<WriteFileError | null>) => void): void;
   pipe(): [number, number];
   spawnStartTicks(): number | null;
   spawnSlots(): number[];
@@ -125,6 +126,16 @@ export const writeSpare: (path: string, data: string | Buffer, dirFd?: number) =
  * Where `to` does not exist or the filesystem cannot exchange, rename(2) `from` over `to`
  * instead: false. */
 export const renameExchange: (from: string, to: string, dirFd?: number) => boolean = addon.renameExchange;
+/** How one file of writeFiles failed: a Node-style error and the step ('write': the spare's
+ * rewrite, 'open': the new file's creation, 'rename': the swap). */
+export interface WriteFileError extends NodeJS.ErrnoException {
+  step: 'write' | 'open' | 'rename';
+}
+/** In libuv's thread pool, one job: for each [tmp, name, data] in order, writeSpare(tmp, data,
+ * dirFd) or, where there is no spare, a new tmp (0644, created first), then renameExchange(tmp,
+ * name, dirFd). cb(results) on the loop: results[i] null, or file i's error. dirFd AT_FDCWD
+ * (-100): the names are paths. Throws (nothing queued) on bad arguments. */
+export const writeFiles: (dirFd: number, entries: Array<[string, string, string | Buffer]>, cb: (results: Array<WriteFileError | null>) => void) => void = addon.writeFiles;
 /** A real pipe (not a socketpair), both ends close-on-exec: [readFd, writeFd]. */
 export const pipe: () => [number, number] = addon.pipe;
 /** Read a resource limit. */

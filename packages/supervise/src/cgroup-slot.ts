@@ -6,7 +6,7 @@
 // and when is the machine's (cleanCgroup, killCgroup, removeCgroup, cgroupEmpty); this file
 // only does it. Without cgroup2, or without permission, it reports why once and the slot runs
 // the process in session mode (a session and process group of its own, as before).
-import { readdirSync, readFileSync, type FSWatcher } from 'node:fs';
+import { fstatSync, readdirSync, readFileSync, statSync, type FSWatcher } from 'node:fs';
 import { FileCache, type Look } from './file-cache.js';
 import { join } from 'node:path';
 import { CGROUP, errCode, errstr, SERVICE } from '@tsv/core';
@@ -221,6 +221,21 @@ export class ServiceCgroup {
   remove(): void {
     this.close();
     if (this.path !== null && !removeCgroup(this.path)) this.warn(`unable to remove the cgroup ${this.path}: it still has members`);
+  }
+
+  /** Is the directory fd prepare() gave no longer the cgroup at the path (removed, or removed
+   * and made again)? why: a supervisor of a replaced directory (same path, another inode) has
+   * the same cgroup name, and the old one's removal at its stop can take the cgroup from under
+   * the new one between two of its starts; a child cannot be born in a removed cgroup. */
+  stale(): boolean {
+    if (this.path === null || this.dirFd === null) return false;
+    try {
+      const now = statSync(this.path, { throwIfNoEntry: false });
+      const held = fstatSync(this.dirFd);
+      return now === undefined || now.ino !== held.ino || now.dev !== held.dev;
+    } catch {
+      return true;
+    }
   }
 
   /** Stop watching and close the directory fd. */

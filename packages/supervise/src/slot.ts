@@ -332,14 +332,24 @@ export class Slot {
       }
     }
     // why: only run joins the cgroup: finish runs after it, while its leftovers are being stopped.
-    const cgroupDirFd = what === 'run' ? (this.cg?.prepare() ?? null) : null;
+    let cgroupDirFd = what === 'run' ? (this.cg?.prepare() ?? null) : null;
     let pid: number;
     try {
       // why: setsid gives run a new session, so it leads its own process group (unlike runsv,
       // whose children stay in its group): its leftovers can be stopped as a group, and a signal
       // to the supervisor's group does not reach the service. The NOFILE soft limit is set in
       // the child only: this process's stays raised, so no spawn can make it run out of fds.
-      pid = spawnChild({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: (this.envList ??= envFromRecord(this.o.env)), setsid: true, nofile: this.o.nofile, ...(cgroupDirFd === null ? {} : { cgroupDirFd }), ...(what === 'run' && this.o.pdeathsig !== undefined ? { pdeathsig: this.o.pdeathsig } : {}) });
+      const spawn = (cgFd: number | null): number => spawnChild({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: (this.envList ??= envFromRecord(this.o.env)), setsid: true, nofile: this.o.nofile, ...(cgFd === null ? {} : { cgroupDirFd: cgFd }), ...(what === 'run' && this.o.pdeathsig !== undefined ? { pdeathsig: this.o.pdeathsig } : {}) });
+      try {
+        pid = spawn(cgroupDirFd);
+      } catch (err) {
+        // why: the cgroup was removed since it was prepared (by the supervisor of the directory
+        // this one replaced, stopping): make it again, once, rather than fail every start.
+        if (cgroupDirFd === null || this.cg?.stale() !== true) throw err;
+        this.cg.close();
+        cgroupDirFd = this.cg.prepare();
+        pid = spawn(cgroupDirFd);
+      }
     } catch (err) {
       // why: exec errors (ENOENT, EACCES, ENOEXEC) are thrown synchronously, in the middle of
       // the machine's effects; the machine sees the failure after the whole burst, as it did

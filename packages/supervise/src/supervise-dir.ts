@@ -3,15 +3,17 @@
 // supervisor's life, and status, stat, pid and tsv.json written atomically (name.new, then
 // swapped in; name.new is kept as the next write's spare).
 import { closeSync, lstatSync, mkdirSync, openSync, readlinkSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs';
-import { unlink, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
-import { mkfifo, renameExchange, writeSpare } from '@tsv/native';
+import { mkfifo, renameExchange, writeFiles, writeSpare, type WriteFileError } from '@tsv/native';
 import { LockError, openDirPath, openLocked } from '@tsv/os';
 import { errCode, errstr, fatalFrom, SERVICE, type StatusFiles, SUPERVISE } from '@tsv/core';
 
 /** How a status write failed (reported by the owner as a warning). */
 export type WarnFn = (message: string) => void;
+
+/** openat's "no directory fd": names are paths. */
+const AT_FDCWD = -100;
 
 /** supervise/ of the service (label '') or of its logger (label 'log/'). */
 export class SuperviseDir {
@@ -197,33 +199,42 @@ export class SuperviseDir {
     while (this.pending !== undefined) {
       const { files, pid, warn } = this.pending;
       this.pending = undefined;
-      // why: the order of the synchronous write (pid, stat, tsv.json, status last), one file at a time.
-      if (pid !== this.lastPid && (await this.atomicAsync(SUPERVISE.pid, files.pid, warn))) this.lastPid = pid;
-      if (files.stat !== this.lastStat && (await this.atomicAsync(SUPERVISE.stat, files.stat, warn))) this.lastStat = files.stat;
-      await this.atomicAsync(SUPERVISE.extra, files.extra, warn);
-      await this.atomicAsync(SUPERVISE.status, files.status, warn);
+      // why: the order of the synchronous write (pid, stat, tsv.json, status last), each file
+      // only where the synchronous write would write it, all in one job of the thread pool.
+      const todo: Array<[string, string | Buffer]> = [];
+      if (pid !== this.lastPid) todo.push([SUPERVISE.pid, files.pid]);
+      if (files.stat !== this.lastStat) todo.push([SUPERVISE.stat, files.stat]);
+      todo.push([SUPERVISE.extra, files.extra], [SUPERVISE.status, files.status]);
+      const results = await this.writeAll(todo);
+      todo.forEach(([name], i) => {
+        const err = results[i];
+        if (err !== null && err !== undefined) {
+          warn(`unable to ${err.step} ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`);
+          return;
+        }
+        if (name === SUPERVISE.pid) this.lastPid = pid;
+        else if (name === SUPERVISE.stat) this.lastStat = files.stat;
+      });
     }
     this.flushing = undefined;
   }
 
-  /** atomic() with its create in the thread pool (the spare's rewrite is cheap: done here). */
-  private async atomicAsync(name: string, data: string | Buffer, warn: WarnFn): Promise<boolean> {
-    const tmp = join(this.path, name + SUPERVISE.newSuffix);
-    const spare = this.rewriteSpare(name, data, warn);
-    if (spare !== undefined) return spare && this.swapIn(name, warn);
-    try {
-      // why create first: in a new supervise/ there is nothing to unlink, and a failed unlink
-      // is an exception (a stack captured) and a trip to the thread pool, per file.
-      await writeFile(tmp, data, { mode: 0o644, flag: 'wx' }).catch(async (err: unknown) => {
-        if (errCode(err) !== 'EEXIST') throw err;
-        await unlink(tmp);
-        await writeFile(tmp, data, { mode: 0o644, flag: 'wx' });
-      });
-    } catch (err) {
-      warn(`unable to open ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`);
-      return false;
-    }
-    return this.swapIn(name, warn);
+  /** Every [name, data] written as atomic() writes it, in one trip to the thread pool; each
+   * file's error or null. */
+  private writeAll(todo: Array<[string, string | Buffer]>): Promise<Array<WriteFileError | null>> {
+    const entries = todo.map(([name, data]): [string, string, string | Buffer] => {
+      const [tmp] = this.at(name + SUPERVISE.newSuffix);
+      return [tmp, this.at(name)[0], data];
+    });
+    const dirFd = this.at(SUPERVISE.status)[1] ?? AT_FDCWD;
+    return new Promise((resolve) => {
+      try {
+        writeFiles(dirFd, entries, resolve);
+      } catch (err) {
+        // why: nothing was queued (out of memory): every file failed to be made
+        resolve(todo.map(() => Object.assign(err as WriteFileError, { step: 'open' as const })));
+      }
+    });
   }
 
   /** Write name.new and swap it in for name; false (after a warning) when that failed.
@@ -240,7 +251,8 @@ export class SuperviseDir {
     const spare = this.rewriteSpare(name, data, warn);
     if (spare !== undefined) return spare && this.swapIn(name, warn);
     try {
-      // why create first: as in atomicAsync, no failed unlink where there is nothing there
+      // why create first: in a new supervise/ there is nothing to unlink, and a failed unlink
+      // is an exception (a stack captured) per file
       try {
         writeFileSync(tmp, data, { mode: 0o644, flag: 'wx' });
       } catch (err) {

@@ -206,8 +206,6 @@ export class Supervisor {
       throw fatalFrom('unable to change to directory', err);
     }
     const wantUp = !exists(join(dir, SERVICE.down));
-    // why: our own /proc stat, read once: its session (in-process logger) and start time (tsv.json).
-    const self = procStat(process.pid);
     const logDirPath = join(dir, SERVICE.log);
     let hasLog = false;
     try {
@@ -265,7 +263,7 @@ export class Supervisor {
     delete env[ENV.nofile];
     if (lifelineFd !== undefined) env[ENV.lifelineFd] = String(lifelineFd);
     if ('dir' in cgBase && cgBase.outsideProcs !== null) env[CGROUP.envOutside] = cgBase.outsideProcs;
-    const supervisorInfo: ExtraStatus['supervisor'] = { pid: process.pid, startTicks: self?.startTicks ?? null, program: this.opts.program };
+    const supervisorInfo: ExtraStatus['supervisor'] = { pid: process.pid, startTicks: ownStartTicks(), program: this.opts.program };
     const mainDir = this.mainDir;
     // why: a scheduled service's machine starts down (want down): its scheduler starts each run.
     const scheduled = exists(join(dir, SERVICE.schedule));
@@ -407,20 +405,29 @@ export class Supervisor {
   }
 }
 
-/** The real path of dir (dir itself when it cannot be resolved). */
+/** This process's start time (clock ticks since boot, for tsv.json), read from /proc once:
+ * it never changes, and tsvscan's supervisors would otherwise read it once each. */
+let startTicksOfSelf: number | null | undefined;
+function ownStartTicks(): number | null {
+  if (startTicksOfSelf === undefined) startTicksOfSelf = procStat(process.pid)?.startTicks ?? null;
+  return startTicksOfSelf;
+}
+
+/** The real path of dir (dir itself when it cannot be resolved). why native: realpath(3) in one
+ * call, where the JS version lstats every component (a dozen calls for /proc/self/fd/N). */
 function realPath(dir: string): string {
   try {
-    return realpathSync(dir);
+    return realpathSync.native(dir);
   } catch {
     return dir;
   }
 }
 
-/** Does path exist (stat succeeds, as runsv tests `down`)? */
+/** Does path exist (stat succeeds, as runsv tests `down`)? why throwIfNoEntry: most probes find
+ * nothing, and an ENOENT thrown is an Error with its stack captured. */
 function exists(path: string): boolean {
   try {
-    statSync(path);
-    return true;
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
   } catch {
     return false;
   }

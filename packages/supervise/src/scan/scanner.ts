@@ -8,6 +8,14 @@ import { openDirPath, procStat } from '@tsv/os';
 import { identityKey, type Listing } from './listing.js';
 import { reconcile, retryDelayMs, type KnownService, type Phase } from './reconcile.js';
 
+/** How many services set up at once. why: every set-up is a chain of thread-pool trips; with
+ * all of a large directory's set-ups in flight at once, each waits behind every other one's
+ * step, so the first service only starts when nearly all are set up (1.5 s of 1000). A few at
+ * a time keeps the pool busy and lets each service start as soon as its own set-up is done. */
+const START_CONCURRENCY = 8;
+/** How long one start holds its permit at most (ms). */
+const START_HOLD_MS = 100;
+
 /** What the scanner needs of a supervisor (the Supervisor class satisfies it). */
 export interface HostedSupervisor {
   start(): Promise<void>;
@@ -66,6 +74,9 @@ export class Scanner {
   /** when retryTimer fires (Date.now() ms) */
   private retryTimerAt = 0;
   private closing = false;
+  /** starts in progress, and the starts waiting for one of them to finish */
+  private starting = 0;
+  private readonly startWaiters: Array<() => void> = [];
 
   constructor(
     /** the scan directory (absolute) */
@@ -199,13 +210,40 @@ export class Scanner {
 
   /** Start the slot's supervisor in the background; failures are contained and reported. */
   private launch(slot: Slot): void {
-    void this.enqueue(slot, () =>
-      this.startSlot(slot).catch((e: unknown) => {
+    void this.enqueue(slot, async () => {
+      const release = await this.startPermit();
+      try {
+        await this.startSlot(slot);
+      } catch (e) {
         // why: an unexpected exception while starting one service is that service's failure.
         if (slot.sup === undefined) this.closeFd(slot);
         this.fail(slot, `unable to supervise ${slot.name}: ${describe(e)}`);
-      }),
-    );
+      } finally {
+        release();
+      }
+    });
+  }
+
+  /** Wait for one of START_CONCURRENCY start permits; resolves to its release (idempotent).
+   * why the timer: a start may wait for long (an old logger still holding log/supervise/lock),
+   * and no other service's start may wait behind it: after START_HOLD_MS the permit goes to the
+   * next start while this one goes on. */
+  private async startPermit(): Promise<() => void> {
+    if (this.starting < START_CONCURRENCY) this.starting += 1;
+    else await new Promise<void>((resolve) => this.startWaiters.push(resolve));
+    let held = true;
+    const release = (): void => {
+      if (!held) return;
+      held = false;
+      clearTimeout(timer);
+      // why: the permit passes straight to the next waiting start, in arrival order
+      const next = this.startWaiters.shift();
+      if (next !== undefined) next();
+      else this.starting -= 1;
+    };
+    const timer = setTimeout(release, START_HOLD_MS);
+    timer.unref();
+    return release;
   }
 
   /** Open the directory, build and start its supervisor. */
