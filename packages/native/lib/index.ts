@@ -74,6 +74,7 @@ interface Addon {
   writeSpare(path: string, data: string | Buffer, dirFd?: number): boolean;
   renameExchange(from: string, to: string, dirFd?: number): boolean;
   writeFiles(dirFd: number, entries: Array<[string, string, string | Buffer]>, cb: (results: Array<WriteFileError | null>) => void): void;
+  writeFilesSync(dirFd: number, entries: Array<[string, string, string | Buffer]>): Array<WriteFileError | null>;
   pipe(): [number, number];
   spawnStartTicks(): number | null;
   spawnSlots(): number[];
@@ -136,6 +137,8 @@ export interface WriteFileError extends NodeJS.ErrnoException {
  * name, dirFd). cb(results) on the loop: results[i] null, or file i's error. dirFd AT_FDCWD
  * (-100): the names are paths. Throws (nothing queued) on bad arguments. */
 export const writeFiles: (dirFd: number, entries: Array<[string, string, string | Buffer]>, cb: (results: Array<WriteFileError | null>) => void) => void = addon.writeFiles;
+/** What writeFiles does, here and now: its results returned. */
+export const writeFilesSync: (dirFd: number, entries: Array<[string, string, string | Buffer]>) => Array<WriteFileError | null> = addon.writeFilesSync;
 /** A real pipe (not a socketpair), both ends close-on-exec: [readFd, writeFd]. */
 export const pipe: () => [number, number] = addon.pipe;
 /** Read a resource limit. */

@@ -536,37 +536,83 @@ static void wf_free(struct wf_work *w) {
   free(w);
 }
 
-/* Back on the loop: cb(results), results[i] null or the error of file i (with .step). */
-static void wf_complete(napi_env env, napi_status status, void *arg) {
-  struct wf_work *w = arg;
-  napi_value cb, results, undef;
-  napi_get_reference_value(env, w->cb, &cb);
+/* The results array of a writeFiles job: results[i] null, or file i's error (with .step);
+ * every file an ECANCELED error when the job never ran (cancelled). */
+static napi_value wf_results(napi_env env, struct wf_work *w, bool ran) {
+  napi_value results;
   napi_create_array_with_length(env, w->n, &results);
   static const char *steps[] = { "", "write", "open", "rename" };
   for (uint32_t i = 0; i < w->n; i++) {
     struct wf_file *f = &w->files[i];
     napi_value v;
-    if (status != napi_ok) {
-      v = make_errno_as(env, ECANCELED, NULL, "write", f->tmp);
-      napi_value st;
-      napi_create_string_utf8(env, "open", NAPI_AUTO_LENGTH, &st);
-      napi_set_named_property(env, v, "step", st);
-    } else if (f->step == WF_OK) {
+    if (ran && f->step == WF_OK) {
       napi_get_null(env, &v);
     } else {
-      v = make_errno_as(env, f->err, NULL, f->syscall, f->tmp);
+      v = ran ? make_errno_as(env, f->err, NULL, f->syscall, f->tmp) : make_errno_as(env, ECANCELED, NULL, "write", f->tmp);
       napi_value st;
-      napi_create_string_utf8(env, steps[f->step], NAPI_AUTO_LENGTH, &st);
+      napi_create_string_utf8(env, ran ? steps[f->step] : "open", NAPI_AUTO_LENGTH, &st);
       napi_set_named_property(env, v, "step", st);
     }
     napi_set_element(env, results, i, v);
   }
+  return results;
+}
+
+/* Back on the loop: cb(results). */
+static void wf_complete(napi_env env, napi_status status, void *arg) {
+  struct wf_work *w = arg;
+  napi_value cb, results, undef;
+  napi_get_reference_value(env, w->cb, &cb);
+  results = wf_results(env, w, status == napi_ok);
   napi_get_undefined(env, &undef);
   napi_delete_reference(env, w->cb);
   napi_delete_async_work(env, w->work);
   wf_free(w);
   /* why no result check: an exception the callback throws is Node's uncaught exception */
   napi_call_function(env, undef, cb, 1, &results, NULL);
+}
+
+/* The job of writeFiles(dirFd, entries) with a copy of every entry (the thread pool may not
+ * touch a JS value: a Buffer may be detached meanwhile); NULL with a pending exception. */
+static struct wf_work *wf_parse(napi_env env, napi_value dirv, napi_value arr) {
+  int32_t dir;
+  if (!arg_int(env, dirv, &dir)) return NULL;
+  bool is_arr = false;
+  napi_is_array(env, arr, &is_arr);
+  if (!is_arr) { throw_type(env, "writeFiles: entries must be an array of [tmp, name, data]"); return NULL; }
+  uint32_t n = 0;
+  napi_get_array_length(env, arr, &n);
+  struct wf_work *w = calloc(1, sizeof *w);
+  if (w != NULL) w->files = calloc(n + 1, sizeof *w->files);
+  if (w == NULL || w->files == NULL) { free(w); throw_errno(env, ENOMEM, "malloc", NULL); return NULL; }
+  w->dir = dir;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e, tmp, name, data;
+    bool ea = false;
+    napi_get_element(env, arr, i, &e);
+    napi_is_array(env, e, &ea);
+    if (!ea) { wf_free(w); throw_type(env, "writeFiles: each entry is [tmp, name, data]"); return NULL; }
+    napi_get_element(env, e, 0, &tmp);
+    napi_get_element(env, e, 1, &name);
+    napi_get_element(env, e, 2, &data);
+    w->n = i + 1;
+    struct wf_file *f = &w->files[i];
+    const char *bytes;
+    char *owned = NULL;
+    if ((f->tmp = arg_str(env, tmp)) == NULL || (f->name = arg_str(env, name)) == NULL || !arg_bytes(env, data, &bytes, &f->len, &owned)) {
+      wf_free(w);
+      return NULL;
+    }
+    if (owned != NULL) {
+      f->data = owned;
+    } else {
+      f->data = malloc(f->len + 1);
+      if (f->data == NULL) { wf_free(w); throw_errno(env, ENOMEM, "malloc", NULL); return NULL; }
+      memcpy(f->data, bytes, f->len);
+    }
+  }
+  guard_sigio();
+  return w;
 }
 
 /* writeFiles(dirFd, entries, cb): in libuv's thread pool, for each [tmp, name, data] of entries
@@ -582,46 +628,11 @@ static void wf_complete(napi_env env, napi_status status, void *arg) {
 static napi_value WriteFiles(napi_env env, napi_callback_info info) {
   napi_value a[3];
   if (!need_args(env, info, a, 3)) return NULL;
-  int32_t dir;
-  if (!arg_int(env, a[0], &dir)) return NULL;
-  bool is_arr = false;
-  napi_is_array(env, a[1], &is_arr);
   napi_valuetype ct;
   napi_typeof(env, a[2], &ct);
-  if (!is_arr || ct != napi_function) return throw_type(env, "writeFiles(dirFd, [[tmp, name, data]...], cb)");
-  uint32_t n = 0;
-  napi_get_array_length(env, a[1], &n);
-  struct wf_work *w = calloc(1, sizeof *w);
-  if (w != NULL) w->files = calloc(n + 1, sizeof *w->files);
-  if (w == NULL || w->files == NULL) { free(w); return throw_errno(env, ENOMEM, "malloc", NULL); }
-  w->dir = dir;
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value e, tmp, name, data;
-    bool ea = false;
-    napi_get_element(env, a[1], i, &e);
-    napi_is_array(env, e, &ea);
-    if (!ea) { wf_free(w); return throw_type(env, "writeFiles: each entry is [tmp, name, data]"); }
-    napi_get_element(env, e, 0, &tmp);
-    napi_get_element(env, e, 1, &name);
-    napi_get_element(env, e, 2, &data);
-    w->n = i + 1;
-    struct wf_file *f = &w->files[i];
-    const char *bytes;
-    char *owned = NULL;
-    if ((f->tmp = arg_str(env, tmp)) == NULL || (f->name = arg_str(env, name)) == NULL || !arg_bytes(env, data, &bytes, &f->len, &owned)) {
-      wf_free(w);
-      return NULL;
-    }
-    /* why a copy: the thread pool may not touch a JS value (a Buffer may be detached meanwhile) */
-    if (owned != NULL) {
-      f->data = owned;
-    } else {
-      f->data = malloc(f->len + 1);
-      if (f->data == NULL) { wf_free(w); return throw_errno(env, ENOMEM, "malloc", NULL); }
-      memcpy(f->data, bytes, f->len);
-    }
-  }
-  guard_sigio();
+  if (ct != napi_function) return throw_type(env, "writeFiles(dirFd, [[tmp, name, data]...], cb)");
+  struct wf_work *w = wf_parse(env, a[0], a[1]);
+  if (w == NULL) return NULL;
   napi_value name;
   napi_create_string_utf8(env, "tsv.writeFiles", NAPI_AUTO_LENGTH, &name);
   napi_create_reference(env, a[2], 1, &w->cb);
@@ -631,6 +642,19 @@ static napi_value WriteFiles(napi_env env, napi_callback_info info) {
     return throw_errno(env, EAGAIN, "uv_queue_work", NULL);
   }
   return undefined(env);
+}
+
+/* writeFilesSync(dirFd, entries) -> results: what writeFiles does, here and now (the status
+ * writes after a start: one burst, one write, no turn of the loop). */
+static napi_value WriteFilesSync(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  if (!need_args(env, info, a, 2)) return NULL;
+  struct wf_work *w = wf_parse(env, a[0], a[1]);
+  if (w == NULL) return NULL;
+  wf_execute(env, w);
+  napi_value results = wf_results(env, w, true);
+  wf_free(w);
+  return results;
 }
 
 /* pipe(): a real pipe (not a socketpair), both ends close-on-exec; returns [readFd, writeFd]. */
@@ -1742,6 +1766,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   export_fn(env, exports, "writeSpare", WriteSpare);
   export_fn(env, exports, "renameExchange", RenameExchange);
   export_fn(env, exports, "writeFiles", WriteFiles);
+  export_fn(env, exports, "writeFilesSync", WriteFilesSync);
   export_fn(env, exports, "pipe", Pipe);
   export_fn(env, exports, "spawnStartTicks", SpawnStartTicks);
   export_fn(env, exports, "spawnSlots", SpawnSlots);

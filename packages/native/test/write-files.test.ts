@@ -1,11 +1,12 @@
 // writeFiles: a whole status projection in one job of libuv's thread pool. Each file is written
 // as the synchronous path writes it (the spare name.new rewritten in place when nobody holds it,
 // else a new name.new, then swapped in), in the order given, and each failure is reported for
-// its own file with the step that failed. Real files, real readers holding them open.
+// its own file with the step that failed; writeFilesSync does the same at once. Real files, real
+// readers holding them open.
 import t from 'tap';
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFiles, type WriteFileError } from '@tsv/native';
+import { writeFiles, writeFilesSync, type WriteFileError } from '@tsv/native';
 import { tmpdir } from '@tsv/testkit';
 
 const AT_FDCWD = -100;
@@ -92,4 +93,20 @@ t.test('bad arguments throw at once and queue nothing', async (t) => {
   t.throws(() => w(AT_FDCWD, [['a.new', 'a', 5]], () => {}), { name: 'TypeError' }, 'data neither string nor Buffer');
   t.throws(() => w(AT_FDCWD, ['a'], () => {}), { name: 'TypeError' }, 'an entry that is no array');
   t.same(await write(AT_FDCWD, []), [], 'no entries: an empty result');
+});
+
+t.test('writeFilesSync: the same writes, done at once, results returned', async (t) => {
+  const dir = tmpdir(t);
+  const dfd = openSync(dir, 'r');
+  t.teardown(() => closeSync(dfd));
+  t.same(writeFilesSync(dfd, [['a.new', 'a', 'one\n']]), [null], 'made and renamed in');
+  t.same(writeFilesSync(dfd, [['a.new', 'a', 'two\n']]), [null], 'swapped');
+  const ino = new Set([statSync(join(dir, 'a')).ino, statSync(join(dir, 'a.new')).ino]);
+  t.same(writeFilesSync(dfd, [['a.new', 'a', 'three\n']]), [null], 'the spare rewritten');
+  t.equal(readFileSync(join(dir, 'a'), 'utf8'), 'three\n');
+  t.same(new Set([statSync(join(dir, 'a')).ino, statSync(join(dir, 'a.new')).ino]), ino, 'the same two inodes');
+  const [err] = writeFilesSync(dfd, [['missing/b.new', 'b', 'b\n']]);
+  t.match(err, { code: 'ENOENT', syscall: 'open', path: 'missing/b.new', step: 'open' }, 'a failure is returned, not thrown');
+  t.throws(() => (writeFilesSync as (...a: unknown[]) => unknown)(AT_FDCWD), { name: 'TypeError' }, 'too few arguments');
+  t.throws(() => (writeFilesSync as (...a: unknown[]) => unknown)(AT_FDCWD, [['a.new', 'a', 5]]), { name: 'TypeError' }, 'data neither string nor Buffer');
 });

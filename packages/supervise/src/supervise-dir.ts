@@ -2,10 +2,10 @@
 // (through a symlink if it is one), a flock'd lock, the control and ok FIFOs held open for the
 // supervisor's life, and status, stat, pid and tsv.json written atomically (name.new, then
 // swapped in; name.new is kept as the next write's spare).
-import { closeSync, lstatSync, mkdirSync, openSync, readlinkSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readlinkSync, constants as fsc } from 'node:fs';
 import { Socket } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
-import { mkfifo, renameExchange, writeFiles, writeSpare, type WriteFileError } from '@tsv/native';
+import { mkfifo, writeFiles, writeFilesSync, type WriteFileError } from '@tsv/native';
 import { LockError, openDirPath, openLocked } from '@tsv/os';
 import { errCode, errstr, fatalFrom, SERVICE, type StatusFiles, SUPERVISE } from '@tsv/core';
 
@@ -155,18 +155,16 @@ export class SuperviseDir {
       this.flushing ??= this.drain();
       return;
     }
-    if (pid !== this.lastPid) {
-      // why: runsv writes pid only when it changed, and an empty file when there is none.
-      if (this.atomic(SUPERVISE.pid, files.pid, warn)) this.lastPid = pid;
-    }
-    if (files.stat !== this.lastStat && this.atomic(SUPERVISE.stat, files.stat, warn)) this.lastStat = files.stat;
-    this.atomic(SUPERVISE.extra, files.extra, warn);
-    this.atomic(SUPERVISE.status, files.status, warn);
+    const changed = this.changedFiles(files, pid);
+    this.report(changed, writeFilesSync(...this.entries(changed)), files, pid, warn);
   }
 
   /** Write another file of supervise/ (schedule.json) atomically, as the status files. */
   writeFile(name: string, data: string, warn: WarnFn): boolean {
-    return this.atomic(name, data, warn);
+    const [err] = writeFilesSync(...this.entries([[name, data]]));
+    if (err === null || err === undefined) return true;
+    warn(this.failure(name, err));
+    return false;
   }
 
   /** Hand the next writeStatus (and those made before it is done) to libuv's thread pool.
@@ -199,100 +197,59 @@ export class SuperviseDir {
     while (this.pending !== undefined) {
       const { files, pid, warn } = this.pending;
       this.pending = undefined;
-      // why: the order of the synchronous write (pid, stat, tsv.json, status last), each file
-      // only where the synchronous write would write it, all in one job of the thread pool.
-      const todo: Array<[string, string | Buffer]> = [];
-      if (pid !== this.lastPid) todo.push([SUPERVISE.pid, files.pid]);
-      if (files.stat !== this.lastStat) todo.push([SUPERVISE.stat, files.stat]);
-      todo.push([SUPERVISE.extra, files.extra], [SUPERVISE.status, files.status]);
-      const results = await this.writeAll(todo);
-      todo.forEach(([name], i) => {
-        const err = results[i];
-        if (err !== null && err !== undefined) {
-          warn(`unable to ${err.step} ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`);
-          return;
+      const changed = this.changedFiles(files, pid);
+      const [dirFd, entries] = this.entries(changed);
+      const results = await new Promise<Array<WriteFileError | null>>((resolve) => {
+        try {
+          writeFiles(dirFd, entries, resolve);
+        } catch (err) {
+          // why: nothing was queued (out of memory): every file failed to be made
+          resolve(changed.map(() => Object.assign(err as WriteFileError, { step: 'open' as const })));
         }
-        if (name === SUPERVISE.pid) this.lastPid = pid;
-        else if (name === SUPERVISE.stat) this.lastStat = files.stat;
       });
+      this.report(changed, results, files, pid, warn);
     }
     this.flushing = undefined;
   }
 
-  /** Every [name, data] written as atomic() writes it, in one trip to the thread pool; each
-   * file's error or null. */
-  private writeAll(todo: Array<[string, string | Buffer]>): Promise<Array<WriteFileError | null>> {
-    const entries = todo.map(([name, data]): [string, string, string | Buffer] => {
-      const [tmp] = this.at(name + SUPERVISE.newSuffix);
-      return [tmp, this.at(name)[0], data];
-    });
-    const dirFd = this.at(SUPERVISE.status)[1] ?? AT_FDCWD;
-    return new Promise((resolve) => {
-      try {
-        writeFiles(dirFd, entries, resolve);
-      } catch (err) {
-        // why: nothing was queued (out of memory): every file failed to be made
-        resolve(todo.map(() => Object.assign(err as WriteFileError, { step: 'open' as const })));
-      }
-    });
+  /** The [name, data] of a projection to write, in the order readers rely on (pid, stat,
+   * tsv.json, status last): pid only when it changed (as runsv, an empty file when there is
+   * none), stat only when its line changed. */
+  private changedFiles(files: StatusFiles, pid: number): Array<[string, string | Buffer]> {
+    const out: Array<[string, string | Buffer]> = [];
+    if (pid !== this.lastPid) out.push([SUPERVISE.pid, files.pid]);
+    if (files.stat !== this.lastStat) out.push([SUPERVISE.stat, files.stat]);
+    out.push([SUPERVISE.extra, files.extra], [SUPERVISE.status, files.status]);
+    return out;
   }
 
-  /** Write name.new and swap it in for name; false (after a warning) when that failed.
+  /** The addon's arguments for writing each [name, data] as name.new swapped in for name.
    *
    * Why a swap and a spare rather than a new file renamed over the old one: on ext4 each create
    * scans the inodes freed in the last minutes and each rename over a file frees one, which made
    * these writes most of tsvscan's CPU in a crash storm. The swap (RENAME_EXCHANGE) leaves the
    * old file as name.new, and the next write rewrites that spare in place, but only when no one
-   * else has it open (writeSpare's lease): a reader never sees a file it opened change, exactly
-   * as with a new file. When the spare is held open, missing, or anything but our own plain
-   * file, it is replaced by a new file (never written through: a symlink stays untouched). */
-  private atomic(name: string, data: string | Buffer, warn: WarnFn): boolean {
-    const tmp = join(this.path, name + SUPERVISE.newSuffix);
-    const spare = this.rewriteSpare(name, data, warn);
-    if (spare !== undefined) return spare && this.swapIn(name, warn);
-    try {
-      // why create first: in a new supervise/ there is nothing to unlink, and a failed unlink
-      // is an exception (a stack captured) per file
-      try {
-        writeFileSync(tmp, data, { mode: 0o644, flag: 'wx' });
-      } catch (err) {
-        if (errCode(err) !== 'EEXIST') throw err;
-        unlinkSync(tmp);
-        writeFileSync(tmp, data, { mode: 0o644, flag: 'wx' });
-      }
-    } catch (err) {
-      warn(`unable to open ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`);
-      return false;
-    }
-    return this.swapIn(name, warn);
+   * else has it open (the addon's write lease): a reader never sees a file it opened change,
+   * exactly as with a new file. When the spare is held open, missing, or anything but our own
+   * plain file, it is replaced by a new file (never written through: a symlink stays untouched). */
+  private entries(named: Array<[string, string | Buffer]>): [number, Array<[string, string, string | Buffer]>] {
+    const dirFd = this.at(SUPERVISE.status)[1] ?? AT_FDCWD;
+    return [dirFd, named.map(([name, data]) => [this.at(name + SUPERVISE.newSuffix)[0], this.at(name)[0], data])];
   }
 
-  /** Rewrite the spare name.new in place: true when written, false after a warning when the
-   * write failed, undefined when there is no spare it may write (a new file is needed). */
-  private rewriteSpare(name: string, data: string | Buffer, warn: WarnFn): boolean | undefined {
-    try {
-      const [path, dirFd] = this.at(name + SUPERVISE.newSuffix);
-      return writeSpare(path, data, dirFd) ? true : undefined;
-    } catch (err) {
-      warn(`unable to write ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`);
-      return false;
-    }
+  /** Warn of each file that failed; remember the pid and stat that were written. */
+  private report(changed: Array<[string, string | Buffer]>, results: Array<WriteFileError | null>, files: StatusFiles, pid: number, warn: WarnFn): void {
+    changed.forEach(([name], i) => {
+      const err = results[i];
+      if (err !== null && err !== undefined) warn(this.failure(name, err));
+      else if (name === SUPERVISE.pid) this.lastPid = pid;
+      else if (name === SUPERVISE.stat) this.lastStat = files.stat;
+    });
   }
 
-  /** Swap name.new in for name (a rename where there is nothing to swap with); false after a
-   * warning when that failed. */
-  private swapIn(name: string, warn: WarnFn): boolean {
-    try {
-      const [tmp, dirFd] = this.at(name + SUPERVISE.newSuffix);
-      const [p] = this.at(name);
-      // why no check of the result: where it was a rename (no name to swap with yet, or a
-      // filesystem that cannot exchange) there is no spare, and the next write makes a file.
-      renameExchange(tmp, p, dirFd);
-    } catch (err) {
-      warn(`unable to rename ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`);
-      return false;
-    }
-    return true;
+  /** The warning for a file whose write failed: `unable to open supervise/status.new: ...`. */
+  private failure(name: string, err: WriteFileError): string {
+    return `unable to ${err.step} ${this.label}supervise/${name}${SUPERVISE.newSuffix}: ${errstr(err)}`;
   }
 
   /** How the addon names a file of supervise/: relative to the directory's fd, or by its path
