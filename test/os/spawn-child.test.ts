@@ -1,12 +1,12 @@
 // spawnChild and the ChildWatcher against real processes: exit reports, synchronous exec
 // errors, the child's fds, session, signal state and NOFILE, coexistence with child_process,
-// and a thousand children exiting at once.
+// a thousand children exiting at once, and the spawn in the thread pool (spawnChildAsync).
 import t from 'tap';
 import { spawn as cpSpawn } from 'node:child_process';
 import { chmodSync, closeSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync, constants as fsc } from 'node:fs';
 import { constants as osc } from 'node:os';
 import { join } from 'node:path';
-import { childPids, childWatcher, procStat, spawnChild, type SpawnChildOptions } from '@tsv/os';
+import { childPids, childWatcher, procStat, spawnChild, spawnChildAsync, type SpawnChildOptions } from '@tsv/os';
 import { getrlimit, pipe, RLIMIT, spawn as nativeSpawn, spawnStartTicks, waitpid } from '@tsv/native';
 import { fileURLToPath } from 'node:url';
 import { killHard, run, tmpdir, waitFor, type Teardownable } from '@tsv/testkit';
@@ -361,4 +361,122 @@ t.test("spawnStartTicks: the child's start time as /proc/PID/stat has it, withou
   t.ok(known >= 25, `known for most spawns (${known} of 50)`);
   t.throws(() => spawnChild({ file: '/nonexistent' }), { code: 'ENOENT' });
   t.equal(spawnStartTicks(), null, 'null after a failed spawn');
+});
+
+/** What spawnChildAsync's callback got, and the child's exit when it started. */
+interface Landed {
+  err: NodeJS.ErrnoException | null;
+  pid: number | null;
+  startTicks: number | null;
+  exited: Promise<Exit> | null;
+}
+
+/** spawnChildAsync as the supervisors use it: the watcher told of the spawn in flight, the pid
+ * watched in the callback before the watcher is told it landed. */
+function spawnAsync(t: Teardownable, opts: SpawnChildOptions): Promise<Landed> {
+  const w = childWatcher();
+  w.expect();
+  return new Promise((resolve) => {
+    let sync = true;
+    spawnChildAsync(opts, (err, pid, startTicks) => {
+      if (sync) throw new Error('spawnChildAsync called back synchronously');
+      let exited: Promise<Exit> | null = null;
+      if (pid !== null) {
+        t.teardown(() => killHard(pid));
+        exited = new Promise<Exit>((res) => w.watch(pid, (code, signal) => res({ code, signal })));
+      }
+      w.landed();
+      resolve({ err, pid, startTicks, exited });
+    });
+    sync = false;
+  });
+}
+
+/** Whether pid is a zombie of ours, not yet reaped. */
+function isZombie(pid: number): boolean {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
+  }
+}
+
+t.test('spawnChildAsync: the pid once exec\'d (and its start time); failures come to the callback, the child reaped', async (t) => {
+  let known = 0;
+  for (let i = 0; i < 20; i++) {
+    const r = await spawnAsync(t, { file: '/bin/sleep', args: ['100'] });
+    t.equal(r.err, null);
+    const pid = r.pid as number;
+    if (r.startTicks !== null) {
+      known++;
+      t.equal(r.startTicks, procStat(pid)?.startTicks, 'the start time /proc/PID/stat has');
+    }
+    process.kill(pid, 'SIGKILL');
+    t.same(await r.exited, { code: null, signal: 'SIGKILL' });
+  }
+  const quick = await spawnAsync(t, { file: '/bin/sh', args: ['-c', 'exit 3'] });
+  t.same(await quick.exited, { code: 3, signal: null }, 'an exit at once is reported to its watcher');
+  t.ok(known >= 10, `start time known for most spawns (${known} of 20)`);
+  const dir = tmpdir(t);
+  writeFileSync(join(dir, 'noexec'), '#!/bin/sh\n');
+  chmodSync(join(dir, 'noexec'), 0o644);
+  const before = childPids().length;
+  const cases: Array<[SpawnChildOptions, string, string, string]> = [
+    [{ file: join(dir, 'missing') }, 'ENOENT', 'execve', join(dir, 'missing')],
+    [{ file: join(dir, 'noexec') }, 'EACCES', 'execve', join(dir, 'noexec')],
+    [{ file: './missing', cwd: dir }, 'ENOENT', 'execve', './missing'],
+    [{ file: '/bin/true', cwd: join(dir, 'nodir') }, 'ENOENT', 'chdir', join(dir, 'nodir')],
+  ];
+  for (const [opts, code, syscall, path] of cases) {
+    const r = await spawnAsync(t, opts);
+    t.match(r, { err: { code, syscall, path }, pid: null }, `${code} ${syscall} ${path}`);
+  }
+  t.equal(childPids().length, before, 'no zombie left');
+  const bad = await spawnAsync(t, { file: '/bin/true', pdeathsig: 15 });
+  t.match(bad.err, { name: 'TypeError', message: /pdeathsig/ }, 'pdeathsig is refused (the thread that forks is the pool\'s)');
+});
+
+t.test('spawnChildAsync: the fds, and a cwd named through an fd, may be closed (and their numbers reused) at once', async (t) => {
+  const dir = tmpdir(t);
+  const out = openSync(join(dir, 'out'), fsc.O_WRONLY | fsc.O_CREAT, 0o644);
+  const dirFd = openSync(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
+  const p = spawnAsync(t, { file: '/bin/sleep', args: ['100'], stdio: ['ignore', out, 2], cwd: `/proc/self/fd/${dirFd}` });
+  closeSync(out);
+  closeSync(dirFd);
+  // why: the lowest free numbers are the two just closed: files of another name take them
+  const reuse = [openSync(join(dir, 'other1'), fsc.O_WRONLY | fsc.O_CREAT, 0o644), openSync(join(dir, 'other2'), fsc.O_WRONLY | fsc.O_CREAT, 0o644)];
+  t.teardown(() => reuse.forEach((fd) => closeSync(fd)));
+  const r = await p;
+  t.equal(r.err, null);
+  const pid = r.pid as number;
+  t.equal(readlinkSync(`/proc/${pid}/fd/1`), join(realpathSync(dir), 'out'), 'fd 1 is the file given');
+  t.equal(readlinkSync(`/proc/${pid}/cwd`), realpathSync(dir), 'cwd is the directory given');
+  t.same(await settledFds(pid, [0, 1, 2]), [0, 1, 2], 'and nothing else: not the job\'s copies');
+  process.kill(pid, 'SIGKILL');
+  t.same(await r.exited, { code: null, signal: 'SIGKILL' });
+});
+
+t.test('a child that exits before its spawn has landed is not taken for a stray', async (t) => {
+  const w = childWatcher();
+  const strays: number[] = [];
+  w.onStray = (pid) => strays.push(pid);
+  t.teardown(() => {
+    w.onStray = undefined;
+  });
+  // what a spawn in the pool looks like from here: expected, exited, its pid not yet known
+  w.expect();
+  const pid = nativeSpawn('/bin/sh', ['sh', '-c', 'exit 4'], [], null, [0, 1, 2], { setsid: true });
+  t.teardown(() => killHard(pid));
+  await waitFor(() => isZombie(pid) || undefined, 5_000, 'the exit');
+  // why more than MAX_DEFERS (16) retries: without the expectation it would be reaped as a stray
+  for (let i = 0; i < 40; i++) {
+    w.drain(true);
+    await new Promise((r) => setImmediate(r));
+  }
+  t.same(strays, [], 'not reaped as a stray');
+  t.ok(isZombie(pid), 'still there for its spawn');
+  const exit = new Promise<Exit>((resolve) => w.watch(pid, (code, signal) => resolve({ code, signal })));
+  w.landed();
+  t.same(await exit, { code: 4, signal: null }, 'reported to its watcher once landed');
 });

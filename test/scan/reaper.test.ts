@@ -38,6 +38,26 @@ t.test('a daemon left in the service group is re-parented to tsvscan and killed 
   t.equal((await scan.exited).code, 0);
 });
 
+t.test('a daemon the first run leaves in its group as it exits at once is killed with its service', async (t) => {
+  // why four more services starting at the same time: the daemon is then attributed only by the
+  // first run's process group (noted when that run started), not by "the one service that
+  // changed" since the last sweep
+  const dir = scanTmpdir(t);
+  const [m, d] = [mark(), mark()];
+  killSleepersAtEnd(t, m, d);
+  makeService(dir, 'a', `sleep ${d} &\nexit 0`);
+  for (const n of ['b', 'c', 'd', 'e']) makeService(dir, n, `exec sleep ${m}`);
+  const scan = startScan(t, dir);
+  const [daemon] = await waitFor(() => (sleepers(d).length >= 1 ? sleepers(d) : undefined), 15_000, 'the first daemon');
+  await waitFor(() => procStat(daemon!)?.ppid === scan.pid, 15_000, 'the daemon to be re-parented to tsvscan');
+  await waitFor(() => sleepers(m).length === 4, 15_000, 'the other services');
+  await removeLive(`${dir}/a`);
+  await waitFor(() => !alive(daemon!), 20_000, 'the first daemon to be killed with its service');
+  t.equal(sleepers(m).length, 4, 'the other services run on');
+  scan.child.kill('SIGTERM');
+  t.equal((await scan.exited).code, 0);
+});
+
 t.test('a daemon that dies is reaped; a setsid daemon is killed when tsvscan stops', async (t) => {
   const dir = scanTmpdir(t);
   const [m, d, short] = [mark(), mark(), `0.5${mark()}`];

@@ -93,6 +93,7 @@ interface Addon {
   watchEdges(fd: number, cb: (hup: boolean) => void): EdgeWatch;
   unwatchEdges(h: EdgeWatch): void;
   spawn(path: string, argv: string[], envp: string[], cwd: string | null, fds: number[], flags: SpawnFlags): number;
+  spawnAsync(path: string, argv: string[], envp: string[], cwd: string | null, fds: number[], flags: SpawnFlags, cb: SpawnCallback): void;
   waitidPeek(): Peeked | null;
   RLIMIT: RlimitResources;
 }
@@ -165,6 +166,15 @@ export const waitpid: (pid: number, nohang: boolean) => Reaped | null = addon.wa
  * cgroup, 'clone3' with the cgroup's path, or 'open'/'write' with its cgroup.procs where the
  * fallback is used), the failed child already reaped. Reap it with waitpid, never through libuv. */
 export const spawn: (path: string, argv: string[], envp: string[], cwd: string | null, fds: number[], flags: SpawnFlags) => number = addon.spawn;
+/** How spawnAsync ends: err null and the child's pid once it has exec'd, with its start time
+ * (clock ticks since boot) or null when not known; or err as spawn throws it and pid null. */
+export type SpawnCallback = (err: NodeJS.ErrnoException | null, pid: number | null, startTicks: number | null) => void;
+/** spawn's work in libuv's thread pool: a thread of the pool, not the loop, waits while the
+ * child execs; cb on the loop. The job holds its own copies of the fds it names (fds, a cwd
+ * such as /proc/self/fd/N, cgroupDirFd), so the caller may close them once this returns. Bad
+ * arguments and fds that cannot be copied throw here. pdeathsig is refused (the kernel sends it
+ * when the thread that forked exits: here one of the pool's). */
+export const spawnAsync: (path: string, argv: string[], envp: string[], cwd: string | null, fds: number[], flags: SpawnFlags, cb: SpawnCallback) => void = addon.spawnAsync;
 /** The start time (clock ticks since boot, /proc/PID/stat's field 22) of the child the last
  * spawn on this thread made, or null when not known (the clock crossed a tick during the clone,
  * or that spawn failed): taken around the clone, so no read of /proc/PID/stat, which waits while

@@ -615,6 +615,17 @@ static struct wf_work *wf_parse(napi_env env, napi_value dirv, napi_value arr) {
   return w;
 }
 
+/* Queue data's job (execute in libuv's thread pool, then done on the loop), keeping cb for done
+ * in *ref: false, with nothing queued and the reference dropped, when the pool would not take it. */
+static bool queue_job(napi_env env, const char *label, napi_async_execute_callback execute, napi_async_complete_callback done, void *data, napi_value cb, napi_ref *ref, napi_async_work *work) {
+  napi_value name;
+  napi_create_string_utf8(env, label, NAPI_AUTO_LENGTH, &name);
+  napi_create_reference(env, cb, 1, ref);
+  if (napi_create_async_work(env, NULL, name, execute, done, data, work) == napi_ok && napi_queue_async_work(env, *work) == napi_ok) return true;
+  napi_delete_reference(env, *ref);
+  return false;
+}
+
 /* writeFiles(dirFd, entries, cb): in libuv's thread pool, for each [tmp, name, data] of entries
  * in order, what writeSpare(tmp, data, dirFd) does, or where there is no spare a new tmp (0644,
  * created first, unlinked and created again only when one is in the way), then
@@ -633,11 +644,7 @@ static napi_value WriteFiles(napi_env env, napi_callback_info info) {
   if (ct != napi_function) return throw_type(env, "writeFiles(dirFd, [[tmp, name, data]...], cb)");
   struct wf_work *w = wf_parse(env, a[0], a[1]);
   if (w == NULL) return NULL;
-  napi_value name;
-  napi_create_string_utf8(env, "tsv.writeFiles", NAPI_AUTO_LENGTH, &name);
-  napi_create_reference(env, a[2], 1, &w->cb);
-  if (napi_create_async_work(env, NULL, name, wf_execute, wf_complete, w, &w->work) != napi_ok || napi_queue_async_work(env, w->work) != napi_ok) {
-    napi_delete_reference(env, w->cb);
+  if (!queue_job(env, "tsv.writeFiles", wf_execute, wf_complete, w, a[2], &w->cb, &w->work)) {
     wf_free(w);
     return throw_errno(env, EAGAIN, "uv_queue_work", NULL);
   }
@@ -832,6 +839,7 @@ struct spawn_args {
   char **argv;
   char **envp;
   const char *cwd; /* NULL: stay */
+  int cwd_fd;      /* -1, or an fd on the directory to fchdir to (cwd is then only its name) */
   const int *fds;  /* fds[i] becomes fd i; -1: closed */
   int *tmp;        /* scratch, nfds entries */
   int nfds;
@@ -897,7 +905,11 @@ static int child_main(void *arg) {
   }
   /* why before the unshare below: cwd may name an fd of the parent's (tsvscan's services are
    * /proc/self/fd/N), which the private copy does not have. */
-  if (a->cwd != NULL && chdir(a->cwd) < 0) child_fail(a, errfd, STEP_CHDIR, errno);
+  if (a->cwd_fd >= 0) {
+    if (fchdir(a->cwd_fd) < 0) child_fail(a, errfd, STEP_CHDIR, errno);
+  } else if (a->cwd != NULL && chdir(a->cwd) < 0) {
+    child_fail(a, errfd, STEP_CHDIR, errno);
+  }
   if (a->keep_below > 0) {
     /* why: with CLONE_FILES no fd table was copied at the clone; this copies only the fds
      * below keep_below (0-2, the runtime's own few, and the slots holding this child's
@@ -1243,84 +1255,157 @@ static bool names_fd_path(const char *path) {
   return strncmp(path, "/proc/self/fd/", 14) == 0 || strncmp(path, "/proc/thread-self/fd/", 21) == 0 || strncmp(path, "/dev/fd/", 8) == 0;
 }
 
-/* spawn(path, argv, envp, cwd, fds, flags) -> pid. flags: { setsid, cgroupDirFd (an fd open on
- * a cgroup v2 directory: the child is born in that cgroup, by clone3(CLONE_INTO_CGROUP), or
- * joins it before anything else where clone3 is unavailable), noClone3 (always join by the
- * write to cgroup.procs: for measuring and testing the fallback), nofile (soft limit to put
- * back in the child), shell (on ENOEXEC run path with /bin/sh, as execvp does), fork (use
- * fork(), not clone(CLONE_VM|CLONE_VFORK): for measuring; it joins by the write too),
- * noShareFds (copy the whole fd table, as where close_range cannot unshare: for measuring and
- * testing that fallback) }. Where the child shares the table (the normal vfork-style path) it
- * gets exactly the fds given; a copied table also passes on our fds that lack close-on-exec.
- * Exec and set-up failures are thrown here, synchronously, after the child is reaped. */
-static napi_value Spawn(napi_env env, napi_callback_info info) {
-  napi_value a[6];
-  if (get_args(env, info, a, 6) < 6) return throw_type(env, "spawn(path, argv, envp, cwd, fds, flags)");
-  last_spawn_ticks = -1;
+/* One spawn: its arguments, copied out of JS (so the thread pool can run it), and its outcome. */
+struct spawn_job {
+  napi_async_work work;
+  napi_ref cb;
   struct spawn_args sa;
-  memset(&sa, 0, sizeof sa);
-  sa.cgroup_fd = -1;
-  char *path = arg_str(env, a[0]);
-  if (path == NULL) return NULL;
-  char **argv = arg_strv(env, a[1]);
-  char **envp = argv ? arg_strv(env, a[2]) : NULL;
-  char *cwd = NULL;
-  int *fds = NULL, *tmp = NULL, *mfds = NULL;
-  bool slots_held = false;
-  int slots_used = 0;
-  napi_value result = NULL;
-  napi_valuetype ct;
+  char *path;
+  char *cwd;
+  char **argv;
+  char **envp;
+  int *fds;  /* the child's list (spawnAsync: the job's own copies in place of the caller's fds) */
+  int *tmp;
+  int *mfds;
+  uint32_t n;
+  bool use_fork, no_clone3, no_share;
+  int cg_dir;   /* -1, or the cgroup directory fd (spawnAsync: the job's own copy) */
+  int *owned;   /* fds the job opened (spawnAsync), closed when it is freed */
+  int n_owned;
+  /* the outcome: pid > 0, or err and the call that failed (the failed child already reaped) */
+  pid_t pid;
+  long long ticks;      /* the child's start tick, -1 when not known */
+  int err;
+  const char *what;     /* NULL: strerror's text */
+  const char *syscall;
+  const char *err_path; /* NULL, path, cwd or err_buf */
+  char err_buf[MAX_PATH_ARG + 16];
+};
+
+/* Free a spawn job, closing what it opened. */
+static void spawn_free(struct spawn_job *j) {
+  if (j->sa.cgroup_fd >= 0) close(j->sa.cgroup_fd);
+  for (int i = 0; i < j->n_owned; i++) close(j->owned[i]);
+  free(j->owned);
+  free(j->sa.sh_argv); free(j->path); free(j->cwd); free_strv(j->argv); free_strv(j->envp);
+  free(j->fds); free(j->tmp); free(j->mfds);
+  free(j);
+}
+
+/* Record the job's failure: errno e in syscall on path (what: the text, NULL for strerror's). */
+static void spawn_error(struct spawn_job *j, int e, const char *what, const char *syscall, const char *path) {
+  j->pid = -1;
+  j->err = e;
+  j->what = what;
+  j->syscall = syscall;
+  j->err_path = path;
+}
+
+/* The job's own copy (close-on-exec, at or above min) of fd, or -1 with errno. */
+static int spawn_own(struct spawn_job *j, int fd, int min) {
+  int d = fcntl(fd, F_DUPFD_CLOEXEC, min);
+  if (d >= 0) j->owned[j->n_owned++] = d;
+  return d;
+}
+
+/* spawnAsync: the fds the job names (the cgroup directory, each source at or above the slots,
+ * a cwd named through an fd) replaced by copies of its own, so that the caller closing a
+ * number while the job waits in the pool (and the number being reused) cannot hand the child
+ * another file. False with an exception pending. */
+static bool spawn_own_fds(napi_env env, struct spawn_job *j) {
+  int min = slot_limit > 3 ? slot_limit : 3;
+  j->owned = calloc(j->n + 2, sizeof(int));
+  if (j->owned == NULL) { throw_errno(env, ENOMEM, "malloc", NULL); return false; }
+  if (j->cg_dir >= 0) {
+    int d = spawn_own(j, j->cg_dir, min);
+    if (d < 0) { throw_errno(env, errno, "clone3", NULL); return false; }
+    j->cg_dir = d;
+  }
+  if (j->cwd != NULL && names_fd_path(j->cwd)) {
+    /* why O_PATH: the child only fchdir's to it (Linux 3.5); no read permission is needed */
+    int d;
+    do d = open(j->cwd, O_PATH | O_DIRECTORY | O_CLOEXEC); while (d < 0 && errno == EINTR);
+    if (d < 0) { throw_errno(env, errno, "chdir", j->cwd); return false; }
+    j->owned[j->n_owned++] = d;
+    j->sa.cwd_fd = d;
+  }
+  for (uint32_t i = 0; i < j->n; i++) {
+    int fd = j->fds[i];
+    if (fd < min) continue;
+    uint32_t k = 0;
+    while (k < i && j->tmp[k] != fd) k++;
+    /* tmp (scratch until the child uses it) remembers each entry's original number */
+    j->tmp[i] = fd;
+    if (k < i) {
+      j->fds[i] = j->fds[k];
+      continue;
+    }
+    int d = spawn_own(j, fd, min);
+    if (d < 0) { throw_errno(env, errno, "spawn", j->path); return false; }
+    j->fds[i] = d;
+  }
+  return true;
+}
+
+/* The job of spawn or spawnAsync (arguments a[0..5], as spawn's); NULL with an exception
+ * pending. */
+static struct spawn_job *spawn_parse(napi_env env, napi_value *a, bool async) {
+  struct spawn_job *j = calloc(1, sizeof *j);
+  if (j == NULL) { throw_errno(env, ENOMEM, "malloc", NULL); return NULL; }
+  j->sa.cgroup_fd = -1;
+  j->sa.cwd_fd = -1;
+  j->cg_dir = -1;
+  j->ticks = -1;
+  napi_valuetype ct, ft;
   bool is_arr = false;
-  if (argv == NULL || envp == NULL) goto out;
+  if ((j->path = arg_str(env, a[0])) == NULL || (j->argv = arg_strv(env, a[1])) == NULL || (j->envp = arg_strv(env, a[2])) == NULL) goto fail;
   napi_typeof(env, a[3], &ct);
   if (ct == napi_string) {
-    cwd = arg_str(env, a[3]);
-    if (cwd == NULL) goto out;
+    if ((j->cwd = arg_str(env, a[3])) == NULL) goto fail;
   } else if (ct != napi_null && ct != napi_undefined) {
     throw_type(env, "cwd must be a string or null");
-    goto out;
+    goto fail;
   }
   napi_is_array(env, a[4], &is_arr);
-  if (!is_arr) { throw_type(env, "fds must be an array of numbers"); goto out; }
-  uint32_t n = 0;
-  napi_get_array_length(env, a[4], &n);
-  fds = calloc(n + 1, sizeof(int));
-  tmp = calloc(n + 1, sizeof(int));
-  mfds = calloc(n + 1, sizeof(int));
-  if (fds == NULL || tmp == NULL || mfds == NULL) { throw_errno(env, ENOMEM, "malloc", NULL); goto out; }
-  for (uint32_t i = 0; i < n; i++) {
+  if (!is_arr) { throw_type(env, "fds must be an array of numbers"); goto fail; }
+  napi_get_array_length(env, a[4], &j->n);
+  j->fds = calloc(j->n + 1, sizeof(int));
+  j->tmp = calloc(j->n + 1, sizeof(int));
+  j->mfds = calloc(j->n + 1, sizeof(int));
+  if (j->fds == NULL || j->tmp == NULL || j->mfds == NULL) { throw_errno(env, ENOMEM, "malloc", NULL); goto fail; }
+  for (uint32_t i = 0; i < j->n; i++) {
     napi_value e;
     int32_t fd = -1;
     napi_get_element(env, a[4], i, &e);
-    if (napi_get_value_int32(env, e, &fd) != napi_ok) { throw_type(env, "fds must be an array of numbers"); goto out; }
-    fds[i] = fd < 0 ? -1 : fd;
+    if (napi_get_value_int32(env, e, &fd) != napi_ok) { throw_type(env, "fds must be an array of numbers"); goto fail; }
+    j->fds[i] = fd < 0 ? -1 : fd;
   }
-  napi_valuetype ft;
   napi_typeof(env, a[5], &ft);
-  bool use_fork = false, no_clone3 = false, no_share = false;
-  int cg_dir = -1;
-  char cg_path[MAX_PATH_ARG + 16];
   if (ft == napi_object) {
-    sa.setsid = prop_bool(env, a[5], "setsid");
+    struct spawn_args *sa = &j->sa;
+    sa->setsid = prop_bool(env, a[5], "setsid");
     double pds;
     if (prop_num(env, a[5], "pdeathsig", &pds) && pds >= 1 && pds < NSIG) {
-      sa.pdeathsig = (int)pds;
-      sa.parent = getpid();
+      /* why refused: the kernel sends it when the THREAD that forked exits, and spawnAsync
+       * forks on a thread of the pool, not the loop's */
+      if (async) { throw_type(env, "spawnAsync cannot set pdeathsig: use spawn"); goto fail; }
+      sa->pdeathsig = (int)pds;
+      sa->parent = getpid();
     }
     double cgfd;
-    if (prop_num(env, a[5], "cgroupDirFd", &cgfd) && cgfd >= 0 && cgfd <= INT32_MAX) cg_dir = (int)cgfd;
-    use_fork = prop_bool(env, a[5], "fork");
-    no_clone3 = prop_bool(env, a[5], "noClone3");
-    no_share = prop_bool(env, a[5], "noShareFds");
+    if (prop_num(env, a[5], "cgroupDirFd", &cgfd) && cgfd >= 0 && cgfd <= INT32_MAX) j->cg_dir = (int)cgfd;
+    j->use_fork = prop_bool(env, a[5], "fork");
+    j->no_clone3 = prop_bool(env, a[5], "noClone3");
+    j->no_share = prop_bool(env, a[5], "noShareFds");
     if (prop_bool(env, a[5], "shell")) {
       size_t argc = 0;
-      while (argv[argc] != NULL) argc++;
+      while (j->argv[argc] != NULL) argc++;
       /* the vector borrows path and argv's strings: only the array itself is freed */
-      sa.sh_argv = calloc(argc + 2, sizeof(char *));
-      if (sa.sh_argv == NULL) { throw_errno(env, ENOMEM, "malloc", NULL); goto out; }
-      sa.sh_argv[0] = (char *)"/bin/sh";
-      sa.sh_argv[1] = path;
-      for (size_t i = 1; i < argc; i++) sa.sh_argv[i + 1] = argv[i];
+      sa->sh_argv = calloc(argc + 2, sizeof(char *));
+      if (sa->sh_argv == NULL) { throw_errno(env, ENOMEM, "malloc", NULL); goto fail; }
+      sa->sh_argv[0] = (char *)"/bin/sh";
+      sa->sh_argv[1] = j->path;
+      for (size_t i = 1; i < argc; i++) sa->sh_argv[i + 1] = j->argv[i];
     }
     double soft;
     if (prop_num(env, a[5], "nofile", &soft) && soft >= 0) {
@@ -1330,24 +1415,41 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
         /* why: clamped to the hard limit, as restoreNofile does: an unprivileged child cannot
          * raise it, and the soft limit may not exceed it. */
         if (cur.rlim_max != RLIM_INFINITY && (s == RLIM_INFINITY || s > cur.rlim_max)) s = cur.rlim_max;
-        sa.set_nofile = 1;
-        sa.nofile.rlim_cur = s;
-        sa.nofile.rlim_max = cur.rlim_max;
+        sa->set_nofile = 1;
+        sa->nofile.rlim_cur = s;
+        sa->nofile.rlim_max = cur.rlim_max;
       }
     }
   }
-  bool via_clone3 = cg_dir >= 0 && !use_fork && !no_clone3 && !clone3_unavailable && !clone3_refuses(cg_dir);
+  if (async && !spawn_own_fds(env, j)) goto fail;
+  return j;
+fail:
+  spawn_free(j);
+  return NULL;
+}
+
+/* The spawn itself, on whichever thread calls it (spawn: the loop's; spawnAsync: the pool's,
+ * which is then the one suspended until the child has exec'd): sets pid and ticks, or the
+ * error (spawn_error), the failed child already reaped. Touches no JS value. */
+static void spawn_run(struct spawn_job *j) {
+  struct spawn_args *const sa = &j->sa;
+  const int cg_dir = j->cg_dir;
+  const char *const path = j->path;
+  const bool use_fork = j->use_fork;
+  bool slots_held = false;
+  int slots_used = 0;
+  bool via_clone3 = cg_dir >= 0 && !use_fork && !j->no_clone3 && !clone3_unavailable && !clone3_refuses(cg_dir);
 again:
-  sa.started = 0;
-  if (cg_dir >= 0 && !via_clone3 && sa.cgroup_fd < 0) {
+  sa->started = 0;
+  if (cg_dir >= 0 && !via_clone3 && sa->cgroup_fd < 0) {
     /* why in the parent, relative to the directory fd: the child may only make
      * async-signal-safe calls, and openat names the same cgroup the fd does (a path could have
      * been replaced since it was opened). */
-    do sa.cgroup_fd = openat(cg_dir, "cgroup.procs", O_WRONLY | O_CLOEXEC); while (sa.cgroup_fd < 0 && errno == EINTR);
-    if (sa.cgroup_fd < 0) {
+    do sa->cgroup_fd = openat(cg_dir, "cgroup.procs", O_WRONLY | O_CLOEXEC); while (sa->cgroup_fd < 0 && errno == EINTR);
+    if (sa->cgroup_fd < 0) {
       int e = errno;
-      throw_errno(env, e, "open", procs_path(cg_dir, cg_path, sizeof cg_path));
-      goto out;
+      spawn_error(j, e, NULL, "open", procs_path(cg_dir, j->err_buf, sizeof j->err_buf));
+      return;
     }
   }
   /* why no pipe for the vfork-style clone: the parent is suspended until the child has exec'd
@@ -1358,34 +1460,34 @@ again:
    * (1000 services hold ~8000 fds: ~2.5 ms a spawn, the main thread idle). fork shares no
    * memory: the pipe. */
   int ep[2] = { -1, -1 };
-  if (use_fork && pipe2(ep, O_CLOEXEC) < 0) { throw_errno(env, errno, "pipe2", NULL); goto out; }
-  sa.fail.step = 0;
-  sa.fail.err = 0;
-  sa.path = path;
-  sa.argv = argv;
-  sa.envp = envp;
-  sa.cwd = cwd;
-  sa.fds = fds;
-  sa.tmp = tmp;
-  sa.nfds = (int)n;
-  sa.errfd = ep[1];
-  sa.keep_below = 0;
-  if (!use_fork && !no_share && !share_unavailable && slot_limit > 0 && !names_fd_path(path)) {
+  if (use_fork && pipe2(ep, O_CLOEXEC) < 0) { spawn_error(j, errno, NULL, "pipe2", NULL); return; }
+  sa->fail.step = 0;
+  sa->fail.err = 0;
+  sa->path = path;
+  sa->argv = j->argv;
+  sa->envp = j->envp;
+  sa->cwd = j->cwd;
+  sa->fds = j->fds;
+  sa->tmp = j->tmp;
+  sa->nfds = (int)j->n;
+  sa->errfd = ep[1];
+  sa->keep_below = 0;
+  if (!use_fork && !j->no_share && !share_unavailable && slot_limit > 0 && !names_fd_path(path)) {
     pthread_mutex_lock(&slot_lock);
-    int used = slots_fill(fds, (int)n, mfds);
+    int used = slots_fill(j->fds, (int)j->n, j->mfds);
     if (used >= 0) {
       slots_held = true;
       slots_used = used;
-      sa.fds = mfds;
-      sa.keep_below = slot_limit;
+      sa->fds = j->mfds;
+      sa->keep_below = slot_limit;
     } else {
       int e = errno;
       pthread_mutex_unlock(&slot_lock);
       /* why "spawn": the error the child's dup of a closed source reports (STEP_DUP) */
-      if (used == -2) { throw_errno(env, e, "spawn", path); goto out; }
+      if (used == -2) { spawn_error(j, e, NULL, "spawn", path); return; }
     }
   }
-  unsigned long share = sa.keep_below > 0 ? CLONE_FILES : 0;
+  unsigned long share = sa->keep_below > 0 ? CLONE_FILES : 0;
   /* why: every signal blocked from before the fork until the child's execve: a handler of
    * Node's (libuv writes to its signal pipe) must not run in the child, and with CLONE_VM it
    * would run on the parent's memory. The child empties the mask once the dispositions are
@@ -1401,7 +1503,7 @@ again:
   long long tick_before = boottime_tick();
   if (use_fork) {
     pid = fork();
-    if (pid == 0) child_main(&sa);
+    if (pid == 0) child_main(sa);
   } else {
     /* why: clone(CLONE_VM|CLONE_VFORK) (what glibc's posix_spawn does) copies no page tables:
      * fork's cost grows with the parent's memory (a Node process maps hundreds of MiB), vfork's
@@ -1430,7 +1532,7 @@ again:
       ca.stack = (uint64_t)(uintptr_t)stack;
       ca.stack_size = SPAWN_STACK;
       ca.cgroup = (uint64_t)cg_dir;
-      long r = tsv_clone3(&ca, sizeof ca, child_main, &sa);
+      long r = tsv_clone3(&ca, sizeof ca, child_main, sa);
       if (r < 0) {
         pid = -1;
         errno = (int)-r;
@@ -1443,7 +1545,7 @@ again:
 #endif
     } else {
       /* the stack grows down on every Linux architecture Node runs on (not hppa) */
-      pid = clone(child_main, stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK | (int)share | SIGCHLD, &sa);
+      pid = clone(child_main, stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK | (int)share | SIGCHLD, sa);
     }
   }
   int fork_err = errno;
@@ -1473,15 +1575,15 @@ again:
       /* why its own text: the kernel says EBADF for an open fd that is not on a cgroup2
        * directory (a plain directory, a cgroup v1 one, the cgroup.procs file itself), where
        * "bad file descriptor" would send the reader looking for a closed fd. */
-      throw_errno_as(env, EBADF, "not a cgroup2 directory", "clone3", fd_path(cg_dir, cg_path, sizeof cg_path));
+      spawn_error(j, EBADF, "not a cgroup2 directory", "clone3", fd_path(cg_dir, j->err_buf, sizeof j->err_buf));
     } else if (via_clone3 && fork_err != ENOMEM) {
-      throw_errno(env, fork_err, "clone3", fd_path(cg_dir, cg_path, sizeof cg_path));
+      spawn_error(j, fork_err, NULL, "clone3", fd_path(cg_dir, j->err_buf, sizeof j->err_buf));
     } else {
-      throw_errno(env, fork_err, "spawn", path);
+      spawn_error(j, fork_err, NULL, "spawn", path);
     }
-    goto out;
+    return;
   }
-  if (via_clone3 && !sa.started) {
+  if (via_clone3 && !sa->started) {
     /* why: a child that never ran was killed as the kernel made it, before its first
      * instruction: cgroup_post_fork SIGKILLs a child whose cgroup's kill_seq (a count of writes
      * to cgroup.kill) changed during the fork, and kernels that count kills so (6.18 here)
@@ -1498,7 +1600,7 @@ again:
     via_clone3 = false;
     goto again;
   }
-  struct spawn_err rec = sa.fail;
+  struct spawn_err rec = sa->fail;
   bool failed = rec.step != 0;
   if (use_fork) {
     /* why: the write end is close-on-exec, so EOF (0 bytes) means the exec succeeded; a record
@@ -1519,21 +1621,99 @@ again:
       share_unavailable = 1;
       goto again;
     }
-    if (rec.step == STEP_EXEC) throw_errno(env, rec.err, "execve", path);
-    else if (rec.step == STEP_CHDIR) throw_errno(env, rec.err, "chdir", cwd);
-    else if (rec.step == STEP_SETSID) throw_errno(env, rec.err, "setsid", NULL);
-    else if (rec.step == STEP_RLIMIT) throw_errno(env, rec.err, "setrlimit", NULL);
-    else if (rec.step == STEP_CGROUP) throw_errno(env, rec.err, "write", procs_path(cg_dir, cg_path, sizeof cg_path));
-    else throw_errno(env, rec.err, "spawn", path);
-    goto out;
+    if (rec.step == STEP_EXEC) spawn_error(j, rec.err, NULL, "execve", path);
+    else if (rec.step == STEP_CHDIR) spawn_error(j, rec.err, NULL, "chdir", j->cwd);
+    else if (rec.step == STEP_SETSID) spawn_error(j, rec.err, NULL, "setsid", NULL);
+    else if (rec.step == STEP_RLIMIT) spawn_error(j, rec.err, NULL, "setrlimit", NULL);
+    else if (rec.step == STEP_CGROUP) spawn_error(j, rec.err, NULL, "write", procs_path(cg_dir, j->err_buf, sizeof j->err_buf));
+    else spawn_error(j, rec.err, NULL, "spawn", path);
+    return;
   }
   long long tick_after = boottime_tick();
-  last_spawn_ticks = tick_before >= 0 && tick_before == tick_after ? tick_before : -1;
-  result = num(env, pid);
-out:
-  if (sa.cgroup_fd >= 0) close(sa.cgroup_fd);
-  free(sa.sh_argv); free(path); free(cwd); free_strv(argv); free_strv(envp); free(fds); free(tmp); free(mfds);
+  j->pid = pid;
+  j->ticks = tick_before >= 0 && tick_before == tick_after ? tick_before : -1;
+}
+
+/* spawn(path, argv, envp, cwd, fds, flags) -> pid. flags: { setsid, cgroupDirFd (an fd open on
+ * a cgroup v2 directory: the child is born in that cgroup, by clone3(CLONE_INTO_CGROUP), or
+ * joins it before anything else where clone3 is unavailable), noClone3 (always join by the
+ * write to cgroup.procs: for measuring and testing the fallback), nofile (soft limit to put
+ * back in the child), shell (on ENOEXEC run path with /bin/sh, as execvp does), fork (use
+ * fork(), not clone(CLONE_VM|CLONE_VFORK): for measuring; it joins by the write too),
+ * noShareFds (copy the whole fd table, as where close_range cannot unshare: for measuring and
+ * testing that fallback) }. Where the child shares the table (the normal vfork-style path) it
+ * gets exactly the fds given; a copied table also passes on our fds that lack close-on-exec.
+ * Exec and set-up failures are thrown here, synchronously, after the child is reaped. */
+static napi_value Spawn(napi_env env, napi_callback_info info) {
+  napi_value a[6];
+  if (get_args(env, info, a, 6) < 6) return throw_type(env, "spawn(path, argv, envp, cwd, fds, flags)");
+  last_spawn_ticks = -1;
+  struct spawn_job *j = spawn_parse(env, a, false);
+  if (j == NULL) return NULL;
+  spawn_run(j);
+  napi_value result = NULL;
+  if (j->pid > 0) {
+    last_spawn_ticks = j->ticks;
+    result = num(env, j->pid);
+  } else {
+    throw_errno_as(env, j->err, j->what, j->syscall, j->err_path);
+  }
+  spawn_free(j);
   return result;
+}
+
+/* The thread pool's part of spawnAsync. */
+static void spawn_execute(napi_env env, void *arg) {
+  (void)env;
+  spawn_run(arg);
+}
+
+/* Back on the loop: cb(err, pid, ticks). */
+static void spawn_complete(napi_env env, napi_status status, void *arg) {
+  struct spawn_job *j = arg;
+  napi_value cb, undef, out[3];
+  napi_get_reference_value(env, j->cb, &cb);
+  napi_get_undefined(env, &undef);
+  napi_get_null(env, &out[0]);
+  napi_get_null(env, &out[1]);
+  napi_get_null(env, &out[2]);
+  if (status != napi_ok) {
+    out[0] = make_errno_as(env, ECANCELED, NULL, "spawn", j->path);
+  } else if (j->pid > 0) {
+    out[1] = num(env, j->pid);
+    if (j->ticks >= 0) out[2] = num(env, (double)j->ticks);
+  } else {
+    out[0] = make_errno_as(env, j->err, j->what, j->syscall, j->err_path);
+  }
+  napi_delete_reference(env, j->cb);
+  napi_delete_async_work(env, j->work);
+  spawn_free(j);
+  /* why no result check: an exception the callback throws is Node's uncaught exception */
+  napi_call_function(env, undef, cb, 3, out, NULL);
+}
+
+/* spawnAsync(path, argv, envp, cwd, fds, flags, cb): spawn's work in libuv's thread pool;
+ * cb(err, pid, startTicks) on the loop (err null and pid set once the child has exec'd; err
+ * Node-style as spawn throws it, the failed child reaped; startTicks as spawnStartTicks, null
+ * when not known). Bad arguments, and fds that cannot be copied, throw here. No pdeathsig.
+ *
+ * Why: a vfork-style spawn suspends its thread until the child has exec'd (for a shebang
+ * script: the kernel opening the script and its interpreter, ~0.25 ms, more when the child
+ * waits for a CPU). On the loop, a tsvscan starting 1000 services sat ~0.45 s in those waits;
+ * here a pool thread waits instead and the loop goes on setting up the next services. The job
+ * holds its own copies of the fds it names (see spawn_own_fds). */
+static napi_value SpawnAsync(napi_env env, napi_callback_info info) {
+  napi_value a[7];
+  napi_valuetype ct = napi_undefined;
+  if (get_args(env, info, a, 7) == 7) napi_typeof(env, a[6], &ct);
+  if (ct != napi_function) return throw_type(env, "spawnAsync(path, argv, envp, cwd, fds, flags, cb)");
+  struct spawn_job *j = spawn_parse(env, a, true);
+  if (j == NULL) return NULL;
+  if (!queue_job(env, "tsv.spawn", spawn_execute, spawn_complete, j, a[6], &j->cb, &j->work)) {
+    spawn_free(j);
+    return throw_errno(env, EAGAIN, "uv_queue_work", NULL);
+  }
+  return undefined(env);
 }
 
 /* spawnSlots() -> the fds the addon reserved at load for spawns (see slots_reserve): ours, not
@@ -1785,6 +1965,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   export_fn(env, exports, "watchEdges", WatchEdges);
   export_fn(env, exports, "unwatchEdges", UnwatchEdges);
   export_fn(env, exports, "spawn", Spawn);
+  export_fn(env, exports, "spawnAsync", SpawnAsync);
   export_fn(env, exports, "waitidPeek", WaitidPeek);
   napi_value rl;
   napi_create_object(env, &rl);

@@ -30,6 +30,10 @@ export class ChildWatcher {
   private defers = 0;
   private deferredPid = 0;
   private keepAlive: NodeJS.Timeout | null = null;
+  /** spawns in flight (spawnChildAsync): their pids are not known yet */
+  private inFlight = 0;
+  /** a drain stopped at an unknown exited child while spawns were in flight */
+  private heldForSpawn = false;
   /** Hook for strays reaped (none by default: they are reaped silently). */
   onStray: StrayCallback | undefined;
 
@@ -63,6 +67,23 @@ export class ChildWatcher {
     this.keepAlive.ref();
   }
 
+  /** A spawn is in flight (spawnChildAsync): until it has landed, an exited child nobody watches
+   * may be that spawn's, not a stray (its exit can come before the pid does). */
+  expect(): void {
+    this.inFlight++;
+  }
+
+  /** The spawn told to expect has landed (its pid watched already, or it failed): exits left
+   * waiting for it are looked at now. */
+  landed(): void {
+    if (this.inFlight > 0) this.inFlight--;
+    // why only then: waitid walks every child we have (1000 services: 1000), and a start of
+    // 1000 lands 1000 spawns; the exits of watched children come with their own SIGCHLD.
+    if (!this.heldForSpawn) return;
+    this.heldForSpawn = false;
+    this.drain();
+  }
+
   /** Stop watching pid (its exit will then be reaped as a stray's). */
   unwatch(pid: number): void {
     this.watched.delete(pid);
@@ -78,6 +99,11 @@ export class ChildWatcher {
    * zombie could be seen: what is still there after MAX_DEFERS iterations is nobody's. The
    * kernel shows the oldest zombie first, so ours behind it wait those few iterations. */
   private deferOnce(pid: number, fromRetry: boolean): boolean {
+    // why no retry: landed() drains again, and until then the zombie may be a spawn's in flight
+    if (this.inFlight > 0) {
+      this.heldForSpawn = true;
+      return true;
+    }
     if (pid !== this.deferredPid) {
       this.deferredPid = pid;
       this.defers = 0;

@@ -2,7 +2,7 @@
 // ChildWatcher (one waitpid per exit, not one per live child as libuv does on each SIGCHLD).
 import { openSync, constants as fsc } from 'node:fs';
 import { envFromRecord, type EnvList } from '@tsv/core';
-import { spawn } from '@tsv/native';
+import { spawn, spawnAsync } from '@tsv/native';
 
 /** One entry of stdio: an fd of ours the child gets at that position, 'ignore' (/dev/null for
  * 0-2, closed above) or null (closed). */
@@ -64,6 +64,28 @@ export function childFds(stdio: readonly ChildFd[]): number[] {
  * child already reaped. The caller must hand the pid to the ChildWatcher (watch) before
  * returning to the event loop: libuv knows nothing of this child and will never reap it. */
 export function spawnChild(opts: SpawnChildOptions): number {
+  return spawn(...spawnArgs(opts));
+}
+
+/** How spawnChildAsync ends: err null and the pid once the child has exec'd (startTicks: its start
+ * time in clock ticks since boot, null when not known), or err as spawnChild throws it. */
+export type SpawnedCallback = (err: NodeJS.ErrnoException | null, pid: number | null, startTicks: number | null) => void;
+
+/** spawnChild's work in the thread pool (the loop goes on while the child execs): done(err, pid,
+ * startTicks) on a later turn of the loop, every error included (none is thrown). The fds of
+ * opts may be closed once this returns. No pdeathsig (see spawnAsync). As for spawnChild, the
+ * caller must hand the pid to the ChildWatcher at once in done; the ChildWatcher must be told
+ * of the spawn in flight (expect) so that an early exit is not taken for a stray's. */
+export function spawnChildAsync(opts: SpawnChildOptions, done: SpawnedCallback): void {
+  try {
+    spawnAsync(...spawnArgs(opts), done);
+  } catch (err) {
+    process.nextTick(() => done(err as NodeJS.ErrnoException, null, null));
+  }
+}
+
+/** The addon's spawn arguments for opts. */
+function spawnArgs(opts: SpawnChildOptions): Parameters<typeof spawn> {
   const env = opts.env ?? process.env;
   const envp = Array.isArray(env) ? env : envFromRecord(env as NodeJS.ProcessEnv);
   const argv = [opts.argv0 ?? opts.file, ...(opts.args ?? [])];
@@ -74,5 +96,5 @@ export function spawnChild(opts: SpawnChildOptions): number {
     ...(opts.pdeathsig === undefined ? {} : { pdeathsig: opts.pdeathsig }),
     ...(opts.cgroupDirFd === undefined ? {} : { cgroupDirFd: opts.cgroupDirFd }),
   };
-  return spawn(opts.file, argv, envp, opts.cwd ?? null, childFds(opts.stdio ?? [0, 1, 2]), flags);
+  return [opts.file, argv, envp, opts.cwd ?? null, childFds(opts.stdio ?? [0, 1, 2]), flags];
 }

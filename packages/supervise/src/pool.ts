@@ -34,6 +34,8 @@ export interface PoolOptions {
   pdeathsig?: number | undefined;
   /** the pool's cgroup name: each instance gets a cgroup of its own, NAME@ID (cgroup-slot.ts) */
   cgroup?: SlotOptions['cgroup'];
+  /** told each time an instance's ./run has started, with its process group */
+  onRunStart?: (pgid: number) => void;
 }
 
 /** One running instance. */
@@ -260,6 +262,7 @@ export class Pool {
       // why: one cgroup per instance, so stopping one instance kills exactly its processes.
       ...(this.o.cgroup === undefined ? {} : { cgroup: { ...this.o.cgroup, name: `${this.o.cgroup.name}@${id}` } }),
       onState: (s) => this.instanceState(id, s),
+      ...(this.o.onRunStart === undefined ? {} : { onRunStart: this.o.onRunStart }),
       // why: the table hears of it after this burst of the instance's own events has ended.
       onExitReady: () => queueMicrotask(() => this.retired(id, slot)),
     });

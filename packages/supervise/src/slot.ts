@@ -8,7 +8,7 @@ import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osc } from 'node:os';
 import { decodeControl, envFromRecord, type EnvList, errstr, EXIT, type ExtraStatus, projectStatus, SERVICE } from '@tsv/core';
-import { childWatcher, pidsInGroup, procStat, spawnChild, type ChildFd } from '@tsv/os';
+import { childWatcher, pidsInGroup, procStat, spawnChild, spawnChildAsync, type ChildFd, type SpawnChildOptions } from '@tsv/os';
 import { pipe, spawnStartTicks } from '@tsv/native';
 import { EventQueue } from './event-queue.js';
 import { initialState, step, type Effect, type MachineEvent, type MachineState, type Now, type TimerName } from './machine.js';
@@ -58,6 +58,8 @@ export interface SlotOptions {
   cgroup?: { base: CgroupBase | { error: string }; name: string; serviceDir: string };
   /** told each time ./run exits (tsvscan --main: the container's exit code) */
   onRunExit?: (code: number | null, signum: number) => void;
+  /** told each time ./run has started, with its process group */
+  onRunStart?: (pgid: number) => void;
 }
 
 /** One running control/<c> hook or service child. */
@@ -79,6 +81,8 @@ export class Slot {
   private envList: EnvList | undefined;
   private closed = false;
   private dead = false;
+  /** run spawns in the thread pool whose result has not come back (spawnRunAsync) */
+  private spawnsInFlight = 0;
   private cancelGroupWait: (() => void) | null = null;
   private readonly cg: ServiceCgroup | null;
   private readonly settingsFiles: ReturnType<typeof settingsCache>;
@@ -199,7 +203,9 @@ export class Slot {
   /** After a burst: one write per burst of events (a crash and its immediate respawn are one
    * status change for readers, and the spawn is not delayed by file writes). */
   private settled(): void {
-    if (!this.dirty) return;
+    // why: while run is being spawned its start is not known yet: a crash and its respawn
+    // stay one status change, written once the spawn has landed.
+    if (!this.dirty || this.spawnsInFlight > 0) return;
     try {
       this.write();
     } catch (err) {
@@ -333,22 +339,29 @@ export class Slot {
     }
     // why: only run joins the cgroup: finish runs after it, while its leftovers are being stopped.
     let cgroupDirFd = what === 'run' ? (this.cg?.prepare() ?? null) : null;
+    // why: setsid gives run a new session, so it leads its own process group (unlike runsv,
+    // whose children stay in its group): its leftovers can be stopped as a group, and a signal
+    // to the supervisor's group does not reach the service. The NOFILE soft limit is set in
+    // the child only: this process's stays raised, so no spawn can make it run out of fds.
+    const options = (cgFd: number | null): SpawnChildOptions => ({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: (this.envList ??= envFromRecord(this.o.env)), setsid: true, nofile: this.o.nofile, ...(cgFd === null ? {} : { cgroupDirFd: cgFd }), ...(what === 'run' && this.o.pdeathsig !== undefined ? { pdeathsig: this.o.pdeathsig } : {}) });
+    // why: run (the one spawn that comes in bursts: a scan dir's start, a crash storm) is started
+    // in the thread pool, so the loop does not sit out the child's exec; the kernel sends a
+    // pdeath-signal when the thread that forked exits, so that one forks on the loop's thread.
+    if (what === 'run' && this.o.pdeathsig === undefined) {
+      this.spawnRunAsync(options, cgroupDirFd, notify, this.o.sdir.writesDeferred, false);
+      return;
+    }
     let pid: number;
     try {
-      // why: setsid gives run a new session, so it leads its own process group (unlike runsv,
-      // whose children stay in its group): its leftovers can be stopped as a group, and a signal
-      // to the supervisor's group does not reach the service. The NOFILE soft limit is set in
-      // the child only: this process's stays raised, so no spawn can make it run out of fds.
-      const spawn = (cgFd: number | null): number => spawnChild({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: (this.envList ??= envFromRecord(this.o.env)), setsid: true, nofile: this.o.nofile, ...(cgFd === null ? {} : { cgroupDirFd: cgFd }), ...(what === 'run' && this.o.pdeathsig !== undefined ? { pdeathsig: this.o.pdeathsig } : {}) });
       try {
-        pid = spawn(cgroupDirFd);
+        pid = spawnChild(options(cgroupDirFd));
       } catch (err) {
         // why: the cgroup was removed since it was prepared (by the supervisor of the directory
         // this one replaced, stopping): make it again, once, rather than fail every start.
         if (cgroupDirFd === null || this.cg?.stale() !== true) throw err;
         this.cg.close();
         cgroupDirFd = this.cg.prepare();
-        pid = spawn(cgroupDirFd);
+        pid = spawnChild(options(cgroupDirFd));
       }
     } catch (err) {
       // why: exec errors (ENOENT, EACCES, ENOEXEC) are thrown synchronously, in the middle of
@@ -360,7 +373,41 @@ export class Slot {
     }
     // why: taken around the clone by the addon (no read of /proc/PID/stat, which waits while
     // the child is still in execve); /proc only when the clock crossed a tick meanwhile.
-    const startTicks = spawnStartTicks();
+    this.started(what, pid, spawnStartTicks(), notify, cgroupDirFd !== null);
+  }
+
+  /** Start run in the thread pool (spawnChildAsync); the machine is told on a later turn of the
+   * loop (it waits in its spawning row, control letters queued). writeDeferred: the start was
+   * in a turn whose status writes go to the thread pool (SuperviseDir.deferWrites), as this
+   * spawn's first write then does too. retried: the cgroup was made again once already. */
+  private spawnRunAsync(options: (cgFd: number | null) => SpawnChildOptions, cgFd: number | null, notify: [number, number] | null, writeDeferred: boolean, retried: boolean): void {
+    const watcher = childWatcher();
+    // why: run may exit before its pid is back here; the watcher must not reap it as a stray.
+    watcher.expect();
+    this.spawnsInFlight++;
+    spawnChildAsync(options(cgFd), (err, pid, startTicks) => {
+      this.spawnsInFlight--;
+      if (err === null && pid !== null) {
+        if (writeDeferred) this.o.sdir.deferWrites();
+        this.started('run', pid, startTicks, notify, cgFd !== null);
+        watcher.landed();
+        return;
+      }
+      watcher.landed();
+      // why: the cgroup was removed since it was prepared (by the supervisor of the directory
+      // this one replaced, stopping): make it again, once, rather than fail every start.
+      if (!retried && !this.closed && cgFd !== null && this.cg?.stale() === true) {
+        this.cg.close();
+        this.spawnRunAsync(options, this.cg.prepare(), notify, writeDeferred, true);
+        return;
+      }
+      closeFds(notify);
+      this.failed('run', err);
+    });
+  }
+
+  /** run or finish was started as pid: watch its exit and tell the machine. */
+  private started(what: 'run' | 'finish', pid: number, startTicks: number | null, notify: [number, number] | null, inCgroup: boolean): void {
     // why: the child has its copy of the write end; ours must go or EOF never comes.
     if (notify !== null) closeFds([notify[1]]);
     this.children.set(pid, { what });
@@ -376,7 +423,8 @@ export class Slot {
     });
     this.startTicks = startTicks ?? procStat(pid)?.startTicks ?? null;
     if (notify !== null) this.watchReadiness(notify[0]);
-    this.dispatch({ type: 'spawned', what, pid, pgid: pid, ...(cgroupDirFd === null ? {} : { cgroup: true }) });
+    this.dispatch({ type: 'spawned', what, pid, pgid: pid, ...(inCgroup ? { cgroup: true } : {}) });
+    if (what === 'run') this.o.onRunStart?.(pid);
   }
 
   /** Report a spawn that did not happen. */

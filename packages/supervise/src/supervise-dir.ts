@@ -185,6 +185,11 @@ export class SuperviseDir {
     });
   }
 
+  /** Whether writes of this turn of the loop go to the thread pool (deferWrites). */
+  get writesDeferred(): boolean {
+    return this.deferNext;
+  }
+
   /** Resolves when every projection given to writeStatus is on disk (or warned about): before
    * the ok FIFO is created (a reader that finds ok finds status, as runsv guarantees) and before
    * the lock is released. */

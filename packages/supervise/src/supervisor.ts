@@ -3,7 +3,7 @@
 // It sets up supervise/ (and log/supervise/), holds the log pipe, runs a Slot for the service
 // and one for its logger, and carries out the effects of the exit sequence, whose rules are
 // LIFE_TABLE's (machine.ts).
-import { accessSync, closeSync, realpathSync, statSync, constants as fsc } from 'node:fs';
+import { accessSync, closeSync, readlinkSync, realpathSync, statSync, constants as fsc } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CGROUP, ENV, errCode, errstr, EXIT, type ExtraStatus, fatalFrom, SERVICE, ToolError } from '@tsv/core';
 import { procStat, startNofile } from '@tsv/os';
@@ -48,6 +48,10 @@ const LOG_LOCK_RETRY_MS = 200;
 export class Supervisor {
   /** Resolves once the supervisor has finished (after `x` on the control FIFO, or shutdown()), with nothing left open. */
   readonly exited: Promise<void>;
+  /** Resolves with the process group of the service's first run once it has started (never,
+   * for a service that never starts). */
+  readonly firstRun: Promise<number>;
+  private ranFirst: ((pgid: number) => void) | undefined;
   private resolveExited!: () => void;
   private readonly dir: string;
   /** the service: one Slot, or a Pool of them when the directory has an `instances` file */
@@ -71,6 +75,12 @@ export class Supervisor {
   ) {
     this.dir = resolve(dir);
     this.exited = new Promise((res) => (this.resolveExited = res));
+    this.firstRun = new Promise((res) => {
+      this.ranFirst = (pgid) => {
+        this.ranFirst = undefined;
+        res(pgid);
+      };
+    });
   }
 
   /** Set up supervise/ (and log/supervise/), take the locks, take over orphans of a dead
@@ -286,6 +296,7 @@ export class Supervisor {
       ...(talk !== undefined ? { observe: (b: Readonly<MachineState>, a: Readonly<MachineState>) => narrate(b, a).forEach((l) => talk(l)) } : {}),
       cgroup: { base: cgBase, name: cgNames.main, serviceDir: dir },
       onRunExit: this.opts.onRunExit,
+      onRunStart: (pgid: number) => this.ranFirst?.(pgid),
     };
     const main = isPool && !scheduled ? new Pool(unit) : new Slot({ ...unit, isLog: false, onState: scheduled ? (m) => this.schedule?.machineChanged(m) : undefined });
     if (scheduled && main instanceof Slot) {
@@ -413,10 +424,16 @@ function ownStartTicks(): number | null {
   return startTicksOfSelf;
 }
 
-/** The real path of dir (dir itself when it cannot be resolved). why native: realpath(3) in one
- * call, where the JS version lstats every component (a dozen calls for /proc/self/fd/N). */
+/** The real path of dir (dir itself when it cannot be resolved). why readlink for
+ * /proc/self/fd/N (tsvscan's every service): the kernel's name of the fd's directory is its real
+ * path, in one call, where realpath(3) readlinks every component of both paths (ten calls);
+ * " (deleted)" (a removed directory) is no path: realpath's answer then. */
 function realPath(dir: string): string {
   try {
+    if (/^\/proc\/self\/fd\/\d+$/.test(dir)) {
+      const target = readlinkSync(dir);
+      if (target.startsWith('/') && !target.endsWith(' (deleted)')) return target;
+    }
     return realpathSync.native(dir);
   } catch {
     return dir;

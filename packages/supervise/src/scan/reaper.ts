@@ -95,11 +95,11 @@ export class Reaper {
     return now;
   }
 
-  /** A service just started: remember its process group (so a daemon its first run leaves in
-   * that group is attributed to it) without disturbing the other services' snapshot. */
-  noteStarted(key: string): void {
-    const pgid = this.host.servicePgidOf(key);
-    if (pgid === undefined) return;
+  /** A service's first run just started: remember its process group (pgid, or the host's
+   * answer now) so a daemon it leaves in that group is attributed to it, without disturbing the
+   * other services' snapshot. */
+  noteStarted(key: string, pgid = this.host.servicePgidOf(key)): void {
+    if (pgid === undefined || pgid <= 0) return;
     this.remember(key, pgid);
     this.lastPgids.set(key, pgid);
     const out = fdTarget(pgid, 1);

@@ -25,6 +25,8 @@ export interface HostedSupervisor {
   /** it also starts children it does not track (an in-process logger's processors) */
   readonly spawnsUntracked?: boolean;
   servicePgid(): number;
+  /** resolves with the process group of the service's first run once it has started */
+  readonly firstRun?: Promise<number>;
   /** SIGHUP: a pool reads its `instances` again */
   reload?(): void;
   /** the exit grace is over: SIGKILL what is left; true when something had to be killed */
@@ -59,8 +61,8 @@ export interface ScannerHooks {
   warn(message: string): void;
   /** the scan directory should be read again (a stop completed, a retry is due) */
   rescan(): void;
-  /** a service's supervisor started (its run is up): note its process group */
-  serviceStarted(key: string): void;
+  /** a service's first run started (pgid: its process group; unset: ask servicePgidOf) */
+  serviceStarted(key: string, pgid?: number): void;
   /** the service's supervisor is shut down: kill what it left behind (daemons) */
   serviceStopped(key: string): Promise<void>;
   /** an event line of the scanner (`added web`, `removed web`) */
@@ -280,7 +282,13 @@ export class Scanner {
     slot.phase = 'up';
     slot.failures = 0;
     slot.lastWarning = undefined;
-    this.hooks.serviceStarted(slot.key);
+    // why when run has started (in the thread pool, after the set-up): a daemon its first run
+    // leaves in its group must be attributed to it even when run itself exits at once.
+    if (sup.firstRun === undefined) this.hooks.serviceStarted(slot.key);
+    else
+      void sup.firstRun.then((pgid) => {
+        if (this.slots.get(slot.key) === slot && slot.sup === sup) this.hooks.serviceStarted(slot.key, pgid);
+      });
     void sup.exited.then(
       () => this.supervisorExited(slot, sup),
       () => this.supervisorExited(slot, sup),
