@@ -11,3 +11,4 @@ export * from './supervise-io.js';
 export * from './check-script.js';
 export * from './cgroup.js';
 export * from './dir-fd.js';
+export * from './optional-file.js';

@@ -5,7 +5,7 @@
 // run. A cgroup that cannot be emptied is a ToolError: the caller must not start a second
 // instance beside it. The end is seen on cgroup.events (inotify), not by polling.
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { SERVICE, ToolError } from '@tsv/core';
 import { cgroupPids, cgroupPopulated, killCgroup, signalCgroup, watchCgroupEvents } from '@tsv/os';
 import { parseSignal, parseUint } from './policy.js';
@@ -24,7 +24,8 @@ export async function takeOverCgroups(dir: string, paths: readonly string[], war
 
 /** Empty one left cgroup. */
 async function emptyLeft(dir: string, path: string, warn: (m: string) => void): Promise<void> {
-  if (cgroupPopulated(path) !== true) return;
+  // why the stat first: there is usually none, and a failed read throws (an Error, its stack)
+  if (statSync(path, { throwIfNoEntry: false }) === undefined || cgroupPopulated(path) !== true) return;
   const n = cgroupPids(path).length;
   warn(`the cgroup ${path} of a dead supervisor holds ${n} process${n === 1 ? '' : 'es'}: stopping them`);
   signalCgroup(path, downSignal(dir));

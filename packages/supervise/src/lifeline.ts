@@ -3,22 +3,22 @@
 // write end the supervisor holds. It never carries data: a read returns end-of-file exactly
 // when the supervisor is gone (exit, crash, SIGKILL), so a worker can finish its task and exit
 // on its own instead of living on unsupervised (docs/worker-pools.md).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 import { errCode, errstr, SERVICE } from '@tsv/core';
+import { readIfPresent } from '@tsv/os';
 import { parseSignal } from './policy.js';
 
 /** The fd number lifeline-fd names (3..1023), or undefined (no file, or invalid: a warning). */
 export function readLifelineFd(dir: string, warn: (m: string) => void): number | undefined {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = readFileSync(join(dir, SERVICE.lifelineFd), 'utf8');
+    text = readIfPresent(join(dir, SERVICE.lifelineFd));
   } catch (err) {
     if (errCode(err) !== 'ENOENT') warn(`unable to read ${SERVICE.lifelineFd}: ${errstr(err)}`);
     return undefined;
   }
-  return parseLifelineFd(text, warn);
+  return text === undefined ? undefined : parseLifelineFd(text, warn);
 }
 
 /** The fd number in a lifeline-fd file's text: 3..1023 (0-2 are stdio; a huge one would make
@@ -36,13 +36,14 @@ export function parseLifelineFd(text: string, warn: (m: string) => void): number
 /** The signal number pdeath-signal names (a name like TERM or SIGTERM, or a number), or
  * undefined (no file, or invalid: a warning). */
 export function readPdeathSignal(dir: string, warn: (m: string) => void): number | undefined {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = readFileSync(join(dir, SERVICE.pdeathSignal), 'utf8');
+    text = readIfPresent(join(dir, SERVICE.pdeathSignal));
   } catch (err) {
     if (errCode(err) !== 'ENOENT') warn(`unable to read ${SERVICE.pdeathSignal}: ${errstr(err)}`);
     return undefined;
   }
+  if (text === undefined) return undefined;
   const sig = parseSignal(text, constants.signals);
   const n = sig === undefined ? undefined : constants.signals[sig];
   if (n === undefined) warn(`invalid ${SERVICE.pdeathSignal}: ${text.trim()}`);

@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { decodeControl, ENV, errCode, errstr, type ExtraStatus, projectStatus, SERVICE, SUPERVISE } from '@tsv/core';
-import { procStat } from '@tsv/os';
+import { listIfPresent, procStat } from '@tsv/os';
 import type { MachineState, Now } from './machine.js';
 import { initialPool, parseInstances, poolEventOf, poolStep, type InstanceView, type Pool as PoolModel, type PoolEffect, type PoolEvent, type PoolTimer, type RollConfig } from './pool-table.js';
 import { poolFileText, poolStatusView, type PoolSince } from './pool-status.js';
@@ -345,10 +345,11 @@ export function instancePath(dir: string, id: number): string {
 export async function takeOverInstances(dir: string, warn: (line: string) => void): Promise<void> {
   let ids: string[];
   try {
-    ids = readdirSync(join(dir, SERVICE.supervise, SUPERVISE.instanceDir)).filter((n) => /^\d+$/.test(n));
+    ids = (listIfPresent(join(dir, SERVICE.supervise, SUPERVISE.instanceDir)) ?? []).filter((n) => /^\d+$/.test(n));
   } catch {
     return;
   }
+  if (ids.length === 0) return;
   const killMs = timeoutKillMs(dir);
   await Promise.all(ids.map((id) => takeOverOrphans(instancePath(dir, Number(id)), (m) => warn(`instance ${id}: ${m}`), killMs === undefined ? {} : { serviceKillMs: killMs })));
 }

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeExtraStatus, decodeStatus, errstr, EXIT, SERVICE, SUPERVISE, ToolError, USER_HZ } from '@tsv/core';
-import { isSameLiveProcess, pidsInGroup, procStat } from '@tsv/os';
+import { isSameLiveProcess, pidsInGroup, procStat, readIfPresent } from '@tsv/os';
 import { orphanStep, type Orphan as OrphanMachine, type OrphanEventType } from './orphan-table.js';
 
 /** Timing of a takeover (ms); every field has a default. */
@@ -137,12 +137,13 @@ function live(state: string): boolean {
 
 /** The service identity recorded in supervise/tsv.json, if any (pid > 0 and a start time). */
 function readExtra(sup: string): { pid: number; startTicks: number } | undefined {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = readFileSync(join(sup, SUPERVISE.extra), 'utf8');
+    text = readIfPresent(join(sup, SUPERVISE.extra));
   } catch {
     return undefined;
   }
+  if (text === undefined) return undefined;
   const x = decodeExtraStatus(text)?.service;
   if (x === undefined || !Number.isInteger(x.pid) || x.pid <= 0 || typeof x.pidStartTicks !== 'number') return undefined;
   return { pid: x.pid, startTicks: x.pidStartTicks };
@@ -151,7 +152,8 @@ function readExtra(sup: string): { pid: number; startTicks: number } | undefined
 /** The pid in supervise/pid (runit writes it on every pid change). */
 function readPidFile(sup: string): number | undefined {
   try {
-    const text = readFileSync(join(sup, SUPERVISE.pid), 'utf8').trim();
+    const text = readIfPresent(join(sup, SUPERVISE.pid))?.trim();
+    if (text === undefined) return undefined;
     const pid = Number(text);
     return text === '' || !Number.isInteger(pid) || pid <= 0 ? undefined : pid;
   } catch {
