@@ -45,10 +45,10 @@ export function childPids(pid: number = process.pid): number[] {
 
 /** Pids of the live and zombie children of this process's main thread: one read of its
  * /proc/self/task/PID/children, where childPids reads a directory and a file per thread.
- * why: enough for a process that forks only from its main thread (no worker_threads spawning):
- * libuv spawns on the loop thread, and the kernel re-parents orphans to a subreaper's thread
- * group leader while it lives (find_alive_thread starts there), so no child hangs off another
- * thread. */
+ * why enough for the subreaper's sweep (strays and their zombies): the kernel re-parents
+ * orphans to a subreaper's thread group leader while it lives (find_alive_thread starts there),
+ * and libuv spawns on the loop thread. The children that hang off other threads are the runs
+ * spawned in the thread pool (spawnChildAsync): the ChildWatcher's, never a sweep's. */
 export function mainThreadChildPids(): number[] {
   let text: string;
   try {
