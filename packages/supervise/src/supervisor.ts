@@ -51,7 +51,7 @@ export class Supervisor {
   /** Resolves with the process group of the service's first run once it has started (never,
    * for a service that never starts). */
   readonly firstRun: Promise<number>;
-  private ranFirst: ((pgid: number) => void) | undefined;
+  private resolveFirstRun!: (pgid: number) => void;
   private resolveExited!: () => void;
   private readonly dir: string;
   /** the service: one Slot, or a Pool of them when the directory has an `instances` file */
@@ -75,12 +75,8 @@ export class Supervisor {
   ) {
     this.dir = resolve(dir);
     this.exited = new Promise((res) => (this.resolveExited = res));
-    this.firstRun = new Promise((res) => {
-      this.ranFirst = (pgid) => {
-        this.ranFirst = undefined;
-        res(pgid);
-      };
-    });
+    // why no flag for "first": a promise settles once; later runs' calls change nothing.
+    this.firstRun = new Promise((res) => (this.resolveFirstRun = res));
   }
 
   /** Set up supervise/ (and log/supervise/), take the locks, take over orphans of a dead
@@ -296,7 +292,7 @@ export class Supervisor {
       ...(talk !== undefined ? { observe: (b: Readonly<MachineState>, a: Readonly<MachineState>) => narrate(b, a).forEach((l) => talk(l)) } : {}),
       cgroup: { base: cgBase, name: cgNames.main, serviceDir: dir },
       onRunExit: this.opts.onRunExit,
-      onRunStart: (pgid: number) => this.ranFirst?.(pgid),
+      onRunStart: (pgid: number) => this.resolveFirstRun(pgid),
     };
     const main = isPool && !scheduled ? new Pool(unit) : new Slot({ ...unit, isLog: false, onState: scheduled ? (m) => this.schedule?.machineChanged(m) : undefined });
     if (scheduled && main instanceof Slot) {
