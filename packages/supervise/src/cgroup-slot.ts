@@ -6,8 +6,8 @@
 // and when is the machine's (cleanCgroup, killCgroup, removeCgroup, cgroupEmpty); this file
 // only does it. Without cgroup2, or without permission, it reports why once and the slot runs
 // the process in session mode (a session and process group of its own, as before).
-import { fstatSync, readdirSync, readFileSync, statSync, type FSWatcher } from 'node:fs';
-import { FileCache, type Look } from './file-cache.js';
+import { fstatSync, readFileSync, statSync, type FSWatcher } from 'node:fs';
+import { type DirSeen, FileCache, type List, type Look } from './file-cache.js';
 import { join } from 'node:path';
 import { CGROUP, errCode, errstr, SERVICE } from '@tsv/core';
 import {
@@ -109,9 +109,10 @@ export class ServiceCgroup {
     private readonly warn: (m: string) => void,
     private readonly onEmpty: () => void,
     private readonly memberAlive: () => boolean = () => false,
+    seen?: DirSeen,
   ) {
     this.path = 'dir' in b ? join(b.dir, name) : null;
-    this.limitFiles = new FileCache((look) => readLimitFiles(serviceDir, look));
+    this.limitFiles = new FileCache((look, _warn, list) => readLimitFiles(serviceDir, look, list), seen?.path === serviceDir ? seen : undefined);
   }
 
   /** The cgroup names of a service directory: its own, and its logger's. */
@@ -259,14 +260,10 @@ function tryWrite(dir: string, file: string, value: string): void {
 }
 
 /** The limit files present in serviceDir, with their trimmed text (or why it could not be read). */
-function readLimitFiles(serviceDir: string, look: Look): Map<string, string | { error: unknown }> | undefined {
+function readLimitFiles(serviceDir: string, look: Look, list: List): Map<string, string | { error: unknown }> | undefined {
   look(serviceDir);
-  let present: Set<string>;
-  try {
-    present = new Set(readdirSync(serviceDir));
-  } catch {
-    return undefined;
-  }
+  const present = list(serviceDir);
+  if (present === undefined) return undefined;
   const out = new Map<string, string | { error: unknown }>();
   for (const l of CGROUP_LIMITS) {
     if (!present.has(l.file)) continue;

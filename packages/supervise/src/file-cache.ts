@@ -3,7 +3,7 @@
 // computation looked at (the directory it listed, each file it read or tested) is stamped with
 // its inode, size and nanosecond mtime and ctime, and the value is reused while every stamp is
 // the same. runit's semantics stay: a changed file takes effect at the next start.
-import { statSync, type BigIntStats } from 'node:fs';
+import { readdirSync, statSync, type BigIntStats } from 'node:fs';
 
 /** A path as it was when looked at: inode, size, mtime, ctime (ns), or absent. */
 type Stamp = string;
@@ -22,13 +22,43 @@ function stampOf(path: string): { stamp: Stamp; ctimeNs: bigint } {
   } catch {
     st = undefined;
   }
-  if (st === undefined) return { stamp: '-', ctimeNs: 0n };
-  return { stamp: `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`, ctimeNs: st.ctimeNs };
+  return stampFrom(st);
 }
 
 /** What a computation calls before it lists or reads a path (stamped before it is read, so a
  * change racing the read is seen at the next check, never lost). */
 export type Look = (path: string) => void;
+
+/** How a computation lists a directory: its names, or undefined when it cannot be read. */
+export type List = (path: string) => ReadonlySet<string> | undefined;
+
+/** A directory looked at once: stamped, then listed (names undefined: unreadable); st is
+ * undefined when the stat failed. */
+export interface DirSeen {
+  path: string;
+  st: BigIntStats | undefined;
+  names: ReadonlySet<string> | undefined;
+}
+
+/** Stamp dir, then list it: one look the set-up's probes and the first computations share. */
+export function seeDir(path: string): DirSeen {
+  return { path, st: statSync(path, { bigint: true, throwIfNoEntry: false }), names: listDir(path) };
+}
+
+/** The names of path (undefined when it cannot be read). */
+export function listDir(path: string): ReadonlySet<string> | undefined {
+  try {
+    return new Set(readdirSync(path));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The stamp of a stat result (absent: '-'). */
+function stampFrom(st: BigIntStats | undefined): { stamp: Stamp; ctimeNs: bigint } {
+  if (st === undefined) return { stamp: '-', ctimeNs: 0n };
+  return { stamp: `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`, ctimeNs: st.ctimeNs };
+}
 
 /** A cached value and the warnings computing it gave (said again at each use, as a re-read would). */
 export class FileCache<T> {
@@ -36,8 +66,13 @@ export class FileCache<T> {
   private stamps: Array<[string, Stamp]> = [];
   private racy = false;
 
-  /** compute(look, warn): the value from the files, calling look(path) before each. */
-  constructor(private readonly compute: (look: Look, warn: (m: string) => void) => T) {}
+  /** compute(look, warn, list): the value from the files, calling look(path) before each;
+   * seen: a directory already looked at, which the first computation takes as it was seen
+   * (its stamp and names) instead of a stat and a listing of its own. */
+  constructor(
+    private readonly compute: (look: Look, warn: (m: string) => void, list: List) => T,
+    private seen?: DirSeen,
+  ) {}
 
   /** The value, computed again when a path it looked at changed (or the last look was racy). */
   get(warn: (m: string) => void): T {
@@ -50,9 +85,11 @@ export class FileCache<T> {
     const stamps: Array<[string, Stamp]> = [];
     let racy = false;
     const warnings: string[] = [];
+    const seen = this.seen;
+    this.seen = undefined;
     const v = this.compute(
       (path) => {
-        const s = stampOf(path);
+        const s = seen?.path === path ? stampFrom(seen.st) : stampOf(path);
         stamps.push([path, s.stamp]);
         if (s.ctimeNs >= started - RACY_NS) racy = true;
       },
@@ -60,6 +97,7 @@ export class FileCache<T> {
         warnings.push(m);
         warn(m);
       },
+      (path) => (seen?.path === path ? seen.names : listDir(path)),
     );
     this.value = { v, warnings };
     this.stamps = stamps;

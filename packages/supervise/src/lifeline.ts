@@ -9,8 +9,10 @@ import { errCode, errstr, SERVICE } from '@tsv/core';
 import { readIfPresent } from '@tsv/os';
 import { parseSignal } from './policy.js';
 
-/** The fd number lifeline-fd names (3..1023), or undefined (no file, or invalid: a warning). */
-export function readLifelineFd(dir: string, warn: (m: string) => void): number | undefined {
+/** The fd number lifeline-fd names (3..1023), or undefined (no file, or invalid: a warning);
+ * names: dir's listing, when the caller has one (a name not in it is not looked for). */
+export function readLifelineFd(dir: string, warn: (m: string) => void, names?: ReadonlySet<string>): number | undefined {
+  if (names !== undefined && !names.has(SERVICE.lifelineFd)) return undefined;
   let text: string | undefined;
   try {
     text = readIfPresent(join(dir, SERVICE.lifelineFd));
@@ -34,8 +36,9 @@ export function parseLifelineFd(text: string, warn: (m: string) => void): number
 }
 
 /** The signal number pdeath-signal names (a name like TERM or SIGTERM, or a number), or
- * undefined (no file, or invalid: a warning). */
-export function readPdeathSignal(dir: string, warn: (m: string) => void): number | undefined {
+ * undefined (no file, or invalid: a warning); names as readLifelineFd's. */
+export function readPdeathSignal(dir: string, warn: (m: string) => void, names?: ReadonlySet<string>): number | undefined {
+  if (names !== undefined && !names.has(SERVICE.pdeathSignal)) return undefined;
   let text: string | undefined;
   try {
     text = readIfPresent(join(dir, SERVICE.pdeathSignal));

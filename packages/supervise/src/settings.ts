@@ -6,11 +6,11 @@ import { closeSync, openSync, readdirSync, readFileSync, statSync, constants as 
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { errCode, errstr, SERVICE } from '@tsv/core';
-import { FileCache, type Look } from './file-cache.js';
+import { type DirSeen, FileCache, listDir, type List, type Look } from './file-cache.js';
 import { DEFAULT_SETTINGS, parseRestartPolicy, parseSignal, parseUint, type Settings } from './policy.js';
 
 /** The text of dir/name, or undefined when it does not exist (other errors are warned). */
-function readFile(dir: string, name: string, warn: (m: string) => void, look: Look, present?: Set<string>): string | undefined {
+function readFile(dir: string, name: string, warn: (m: string) => void, look: Look, present?: ReadonlySet<string>): string | undefined {
   if (present !== undefined && !present.has(name)) return undefined;
   look(join(dir, name));
   try {
@@ -23,17 +23,12 @@ function readFile(dir: string, name: string, warn: (m: string) => void, look: Lo
 
 /** Settings of the service in dir (the logger gets the same files from log/, but never hooks
  * or finish: pass service false). */
-export function readSettings(dir: string, warn: (m: string) => void, service = true, look: Look = () => undefined): Settings {
+export function readSettings(dir: string, warn: (m: string) => void, service = true, look: Look = () => undefined, list: List = listDir): Settings {
   const s: Settings = { ...DEFAULT_SETTINGS };
-  // why: one directory read instead of one failed open per optional file (respawn latency).
-  let present: Set<string> | undefined;
   // why: the directory's own stamp changes when an entry is added, removed or renamed over.
   look(dir);
-  try {
-    present = new Set(readdirSync(dir));
-  } catch {
-    present = undefined;
-  }
+  // why: one directory read instead of one failed open per optional file (respawn latency).
+  const present = list(dir);
   const readOptional = (name: string): string | undefined => readFile(dir, name, warn, look, present);
   const sig = readOptional(SERVICE.downSignal);
   if (sig !== undefined) {
@@ -74,13 +69,14 @@ export function readSettings(dir: string, warn: (m: string) => void, service = t
 }
 
 /** The settings of dir kept between starts: read again only when a file they come from changed
- * (one stat of dir when the service has none of the optional files). */
-export function settingsCache(dir: string, service = true): FileCache<Settings> {
-  return new FileCache((look, warn) => readSettings(dir, warn, service, look));
+ * (one stat of dir when the service has none of the optional files); seen: dir as the set-up
+ * looked at it, taken by the first read. */
+export function settingsCache(dir: string, service = true, seen?: DirSeen): FileCache<Settings> {
+  return new FileCache((look, warn, list) => readSettings(dir, warn, service, look, list), seen?.path === dir ? seen : undefined);
 }
 
 /** The letters c of control/c with the owner's x bit (runsv's test before running a hook). */
-function readHooks(dir: string, present: Set<string> | undefined, warn: (m: string) => void, look: Look): string[] {
+function readHooks(dir: string, present: ReadonlySet<string> | undefined, warn: (m: string) => void, look: Look): string[] {
   if (present !== undefined && !present.has(SERVICE.control)) return [];
   look(join(dir, SERVICE.control));
   let names: string[];

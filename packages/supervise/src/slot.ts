@@ -14,6 +14,7 @@ import { EventQueue } from './event-queue.js';
 import { initialState, step, type Effect, type MachineEvent, type MachineState, type Now, type TimerName } from './machine.js';
 import { DEFAULT_SETTINGS, type Settings } from './policy.js';
 import { settingsCache } from './settings.js';
+import type { DirSeen } from './file-cache.js';
 import { whenGroupGone } from './watch-group.js';
 import type { SuperviseDir } from './supervise-dir.js';
 import { ServiceCgroup, type CgroupBase } from './cgroup-slot.js';
@@ -60,6 +61,9 @@ export interface SlotOptions {
   onRunExit?: (code: number | null, signum: number) => void;
   /** told each time ./run has started, with its process group */
   onRunStart?: (pgid: number) => void;
+  /** the service directory as the set-up looked at it: the first read of the settings and
+   * limit files takes its stamp and names instead of looking again */
+  seen?: DirSeen;
 }
 
 /** One running control/<c> hook or service child. */
@@ -89,7 +93,7 @@ export class Slot {
 
   constructor(private readonly o: SlotOptions) {
     this.state = initialState(o.isLog, o.wantUp, now());
-    this.settingsFiles = settingsCache(o.dir, !o.isLog);
+    this.settingsFiles = settingsCache(o.dir, !o.isLog, o.seen);
     const c = o.cgroup;
     this.cg =
       c === undefined || o.startInProcess !== undefined
@@ -101,6 +105,7 @@ export class Slot {
             (m) => o.warn(m),
             () => this.dispatch({ type: 'cgroupEmpty' }),
             () => this.state.phase === 'run' && this.state.pid !== 0 && this.state.cgroup,
+            o.seen,
           );
   }
 
@@ -343,7 +348,7 @@ export class Slot {
     // whose children stay in its group): its leftovers can be stopped as a group, and a signal
     // to the supervisor's group does not reach the service. The NOFILE soft limit is set in
     // the child only: this process's stays raised, so no spawn can make it run out of fds.
-    const options = (cgFd: number | null): SpawnChildOptions => ({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: (this.envList ??= envFromRecord(this.o.env)), setsid: true, nofile: this.o.nofile, ...(cgFd === null ? {} : { cgroupDirFd: cgFd }), ...(what === 'run' && this.o.pdeathsig !== undefined ? { pdeathsig: this.o.pdeathsig } : {}) });
+    const options = (cgFd: number | null): SpawnChildOptions => ({ file: `./${what}`, args, cwd: this.o.dir, stdio, env: (this.envList ??= envListOf(this.o.env)), setsid: true, nofile: this.o.nofile, ...(cgFd === null ? {} : { cgroupDirFd: cgFd }), ...(what === 'run' && this.o.pdeathsig !== undefined ? { pdeathsig: this.o.pdeathsig } : {}) });
     // why: run (the one spawn that comes in bursts: a scan dir's start, a crash storm) is started
     // in the thread pool, so the loop does not sit out the child's exec; the kernel sends a
     // pdeath-signal when the thread that forked exits, so that one forks on the loop's thread.
@@ -485,7 +490,7 @@ export class Slot {
     const rel = `${SERVICE.control}/${letter}`;
     let pid: number;
     try {
-      pid = spawnChild({ file: rel, argv0: rel, cwd: this.o.dir, stdio: [this.o.stdin, this.o.stdout, this.o.stderr?.writeFd ?? 2], env: (this.envList ??= envFromRecord(this.o.env)), nofile: this.o.nofile });
+      pid = spawnChild({ file: rel, argv0: rel, cwd: this.o.dir, stdio: [this.o.stdin, this.o.stdout, this.o.stderr?.writeFd ?? 2], env: (this.envList ??= envListOf(this.o.env)), nofile: this.o.nofile });
     } catch (err) {
       // why: after the current burst of effects, as child_process's 'error' event came.
       process.nextTick(() => {
@@ -552,4 +557,19 @@ function closeFds(fds: readonly number[] | null): void {
       // already closed
     }
   }
+}
+
+/** The entries of each frozen environment (one shared by the services of a scanner). */
+const frozenEnvLists = new WeakMap<object, EnvList>();
+
+/** env as NAME=value entries: made once for a frozen env, which cannot change, and shared by
+ * every slot given it (tsvscan's 1000 services, one list); a live one is listed anew. */
+function envListOf(env: NodeJS.ProcessEnv): EnvList {
+  if (!Object.isFrozen(env)) return envFromRecord(env);
+  let list = frozenEnvLists.get(env);
+  if (list === undefined) {
+    list = Object.freeze(envFromRecord(env)) as EnvList;
+    frozenEnvLists.set(env, list);
+  }
+  return list;
 }

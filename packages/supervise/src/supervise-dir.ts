@@ -43,15 +43,16 @@ export class SuperviseDir {
     this.path = join(base, SERVICE.supervise);
   }
 
-  /** mkdir supervise 0700, following a symlink to its target as runsv does (one level). */
-  makeDir(): void {
+  /** mkdir supervise 0700, following a symlink to its target as runsv does (one level); true
+   * when supervise/ was made here, empty (nothing a dead supervisor left to look for in it). */
+  makeDir(): boolean {
     try {
       mkdirSync(this.path, 0o700);
-      return;
+      return true;
     } catch (err) {
       if (errCode(err) !== 'EEXIST') {
         // why: runsv ignores the mkdir error and lets the lock open report the problem.
-        return;
+        return false;
       }
     }
     let target: string;
@@ -59,7 +60,7 @@ export class SuperviseDir {
       target = readlinkSync(this.path);
     } catch (err) {
       const code = errCode(err);
-      if (code === 'ENOENT' || code === 'EINVAL') return;
+      if (code === 'ENOENT' || code === 'EINVAL') return false;
       throw fatalFrom(`unable to readlink ${this.label}./supervise`, err);
     }
     try {
@@ -68,6 +69,7 @@ export class SuperviseDir {
     } catch {
       // runsv ignores errors here (the target may exist already)
     }
+    return false;
   }
 
   /** Open supervise/lock and take an exclusive non-blocking flock (runsv's message on failure). */

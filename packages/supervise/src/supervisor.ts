@@ -3,12 +3,13 @@
 // It sets up supervise/ (and log/supervise/), holds the log pipe, runs a Slot for the service
 // and one for its logger, and carries out the effects of the exit sequence, whose rules are
 // LIFE_TABLE's (machine.ts).
-import { accessSync, closeSync, readlinkSync, realpathSync, statSync, constants as fsc } from 'node:fs';
+import { accessSync, closeSync, fstatSync, readlinkSync, realpathSync, statSync, constants as fsc } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CGROUP, ENV, errCode, errstr, EXIT, type ExtraStatus, fatalFrom, SERVICE, ToolError } from '@tsv/core';
 import { procStat, startNofile } from '@tsv/os';
 import { pipe } from '@tsv/native';
 import { SuperviseDir } from './supervise-dir.js';
+import { type DirSeen, seeDir } from './file-cache.js';
 import { Slot, type LoggerHandle } from './slot.js';
 import { inProcessLoggerFactory } from './in-process-log.js';
 import { takeOverOrphans } from './takeover.js';
@@ -22,6 +23,13 @@ import { lifeStep, type LifeEffect, type LifeEvent, type LifeState } from './lif
 import { Pool, takeOverInstances } from './pool.js';
 import { readLifelineFd, readPdeathSignal } from './lifeline.js';
 import { ScheduleShell } from './schedule-shell.js';
+
+/** A service's first run, once started: its process group, and what its stdout is
+ * (Supervisor.outputId). */
+export interface FirstRun {
+  pgid: number;
+  output: string | null;
+}
 
 export interface SupervisorOptions {
   /** prefix for diagnostics, e.g. `tsv ./svc` (runsv prints `runsv <dir>: warning: ...`) */
@@ -40,6 +48,10 @@ export interface SupervisorOptions {
   relay?(line: string): void;
   /** told each time the service's ./run exits (not its logger's) */
   onRunExit?: (code: number | null, signum: number) => void;
+  /** the environment the service's processes get (before the lifeline's and the cgroup's
+   * variables): a frozen record a host shares between its supervisors (tsvscan: this
+   * process's, taken once); unset: this process's environment at set-up */
+  env?: Readonly<NodeJS.ProcessEnv>;
 }
 
 /** How long to wait between tries of log/supervise/lock (runsv blocks in flock instead). */
@@ -50,8 +62,8 @@ export class Supervisor {
   readonly exited: Promise<void>;
   /** Resolves with the process group of the service's first run once it has started (never,
    * for a service that never starts). */
-  readonly firstRun: Promise<number>;
-  private resolveFirstRun!: (pgid: number) => void;
+  readonly firstRun: Promise<FirstRun>;
+  private resolveFirstRun!: (run: FirstRun) => void;
   private resolveExited!: () => void;
   private readonly dir: string;
   /** the service: one Slot, or a Pool of them when the directory has an `instances` file */
@@ -205,17 +217,27 @@ export class Supervisor {
   /** runsv's start-up sequence (runit.md 2.1), without chdir (many supervisors share a cwd). */
   private async setUp(): Promise<void> {
     const dir = this.dir;
+    // why one look (a stat, then a listing): the set-up's probes (down, log, schedule,
+    // instances, watch, lifeline-fd, pdeath-signal) look only at names the directory holds, and
+    // the first read of the settings and limit files takes this stamp and listing as its own.
+    let seen: DirSeen;
     try {
-      if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+      seen = seeDir(dir);
+      if (seen.st === undefined) throw Object.assign(new Error('no such file or directory'), { code: 'ENOENT' });
+      if (!seen.st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
       accessSync(dir, fsc.X_OK);
     } catch (err) {
       throw fatalFrom('unable to change to directory', err);
     }
-    const wantUp = !exists(join(dir, SERVICE.down));
+    const names = seen.names;
+    /** Does dir/name exist (runsv's stat, following a symlink)? */
+    const has = (name: string): boolean => (names === undefined || names.has(name)) && exists(join(dir, name));
+    const wantUp = !has(SERVICE.down);
     const logDirPath = join(dir, SERVICE.log);
     let hasLog = false;
     try {
-      if (statSync(logDirPath).isDirectory()) hasLog = true;
+      if (names !== undefined && !names.has(SERVICE.log)) hasLog = false;
+      else if (statSync(logDirPath).isDirectory()) hasLog = true;
       else this.warn('./log: not a directory.');
     } catch (err) {
       if (errCode(err) !== 'ENOENT') this.warn(`unable to stat() ./log: ${errstr(err)}`);
@@ -233,11 +255,12 @@ export class Supervisor {
     }
 
     this.mainDir = new SuperviseDir(dir, '');
-    this.mainDir.makeDir();
+    const mainMade = this.mainDir.makeDir();
     this.mainDir.lock();
+    let logMade = false;
     if (hasLog) {
       this.logDir = new SuperviseDir(logDirPath, 'log/');
-      this.logDir.makeDir();
+      logMade = this.logDir.makeDir();
       await this.lockLog(this.logDir);
     }
     // why before the takeover: an orphan of a SIGKILLed supervisor may have filled the FIFO;
@@ -245,9 +268,11 @@ export class Supervisor {
     if (this.opts.relay !== undefined) this.relay = new StderrRelay(this.mainDir.openStderr(), this.opts.relay);
     // why: a pool's instances first (all at once), then the directory's own: the old logger
     // reads every line the instances wrote before it is told to go.
-    await takeOverInstances(dir, (line) => this.warn(line));
-    await takeOverOrphans(dir, (line) => this.warn(line));
-    const lifelineFd = readLifelineFd(dir, (m) => this.warn(m));
+    // why the made flags: a supervise/ made just now holds no record to look for (the start of
+    // 1000 new services would look for 5000 files that cannot be there).
+    if (!mainMade) await takeOverInstances(dir, (line) => this.warn(line));
+    await takeOverOrphans(dir, (line) => this.warn(line), {}, { main: !mainMade, log: hasLog && !logMade });
+    const lifelineFd = readLifelineFd(dir, (m) => this.warn(m), names);
     // why: the write end is ours alone (close-on-exec, as every fd we open): when this process
     // is gone, however it died, the kernel closes it and every reader of the read end sees EOF.
     if (lifelineFd !== undefined) this.lifeline = pipe();
@@ -265,15 +290,12 @@ export class Supervisor {
 
     const talk = this.opts.talk;
     const nofile = startNofile();
-    const env = { ...process.env };
-    delete env[ENV.nofile];
-    if (lifelineFd !== undefined) env[ENV.lifelineFd] = String(lifelineFd);
-    if ('dir' in cgBase && cgBase.outsideProcs !== null) env[CGROUP.envOutside] = cgBase.outsideProcs;
+    const env = serviceEnv(this.opts.env, lifelineFd, 'dir' in cgBase ? cgBase.outsideProcs : null);
     const supervisorInfo: ExtraStatus['supervisor'] = { pid: process.pid, startTicks: ownStartTicks(), program: this.opts.program };
     const mainDir = this.mainDir;
     // why: a scheduled service's machine starts down (want down): its scheduler starts each run.
-    const scheduled = exists(join(dir, SERVICE.schedule));
-    const isPool = exists(join(dir, SERVICE.instances));
+    const scheduled = has(SERVICE.schedule);
+    const isPool = has(SERVICE.instances);
     if (isPool && scheduled) this.warn(`a scheduled service is not a pool: ${SERVICE.instances} ignored`);
     const unit = {
       dir,
@@ -286,13 +308,14 @@ export class Supervisor {
       warn: (m: string) => this.warn(m),
       supervisorInfo,
       extraFds,
-      pdeathsig: readPdeathSignal(dir, (m) => this.warn(m)),
+      pdeathsig: readPdeathSignal(dir, (m) => this.warn(m), names),
+      seen,
       onExitReady: () => this.lifeEvent({ type: 'mainDown', hasLog: this.log !== null }),
       ...(this.relay !== null ? { stderr: this.relay } : {}),
       ...(talk !== undefined ? { observe: (b: Readonly<MachineState>, a: Readonly<MachineState>) => narrate(b, a).forEach((l) => talk(l)) } : {}),
       cgroup: { base: cgBase, name: cgNames.main, serviceDir: dir },
       onRunExit: this.opts.onRunExit,
-      onRunStart: (pgid: number) => this.resolveFirstRun(pgid),
+      onRunStart: (pgid: number) => this.resolveFirstRun({ pgid, output: this.outputId() }),
     };
     const main = isPool && !scheduled ? new Pool(unit) : new Slot({ ...unit, isLog: false, onState: scheduled ? (m) => this.schedule?.machineChanged(m) : undefined });
     if (scheduled && main instanceof Slot) {
@@ -352,12 +375,24 @@ export class Supervisor {
       this.log = logSlot;
     }
     // why: before run starts, so no change after the start is missed (the initial scan is done).
-    if (exists(join(dir, SERVICE.watch))) {
+    if (has(SERVICE.watch)) {
       try {
         this.watching = await startWatch(dir, () => main.fileChange(), (m) => this.warn(m));
       } catch (err) {
         this.warn(`unable to watch: ${errstr(err)}`);
       }
+    }
+  }
+
+  /** What run's stdout is, as /proc/PID/fd/1 names it: the log pipe (`pipe:[inode]`, the
+   * service's own), or null for this process's stdout, shared with every service without a
+   * logger. why fstat: the pipe is ours, so one fstat says it, where /proc is a path walk. */
+  private outputId(): string | null {
+    if (this.logPipe === null) return null;
+    try {
+      return `pipe:[${fstatSync(this.logPipe[1]).ino}]`;
+    } catch {
+      return null;
     }
   }
 
@@ -418,6 +453,30 @@ let startTicksOfSelf: number | null | undefined;
 function ownStartTicks(): number | null {
   if (startTicksOfSelf === undefined) startTicksOfSelf = procStat(process.pid)?.startTicks ?? null;
   return startTicksOfSelf;
+}
+
+/** The environments made from each shared base, by the cgroup variable's value ('' for none). */
+const sharedEnvs = new WeakMap<object, Map<string, NodeJS.ProcessEnv>>();
+
+/** The environment of a service's processes: base (this process's when unset) without
+ * TSV_NOFILE, with the lifeline fd and the cgroup outside path; frozen. why shared: copying
+ * process.env calls its getter once per variable (a twentieth of the loop's work in a start of
+ * 1000); from a shared base without a lifeline the result is made once and, with it, its list of
+ * entries (slot.ts), so a scanner's services all point at the one object. */
+function serviceEnv(base: Readonly<NodeJS.ProcessEnv> | undefined, lifelineFd: number | undefined, outside: string | null): NodeJS.ProcessEnv {
+  const make = (): NodeJS.ProcessEnv => {
+    const env = { ...(base ?? process.env) };
+    delete env[ENV.nofile];
+    if (lifelineFd !== undefined) env[ENV.lifelineFd] = String(lifelineFd);
+    if (outside !== null) env[CGROUP.envOutside] = outside;
+    return Object.freeze(env);
+  };
+  if (base === undefined || lifelineFd !== undefined) return make();
+  let made = sharedEnvs.get(base);
+  if (made === undefined) sharedEnvs.set(base, (made = new Map()));
+  let env = made.get(outside ?? '');
+  if (env === undefined) made.set(outside ?? '', (env = make()));
+  return env;
 }
 
 /** The real path of dir (dir itself when it cannot be resolved). why readlink for

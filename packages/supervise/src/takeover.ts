@@ -42,14 +42,24 @@ interface Found {
   label: string;
 }
 
+/** Which supervise/ directories may hold a dead supervisor's records: false for one the caller
+ * has just created (a supervisor makes supervise/ before it starts anything, so a new one names
+ * no process); default true. */
+export interface OrphanPlaces {
+  /** dir/supervise */
+  main?: boolean;
+  /** dir/log/supervise */
+  log?: boolean;
+}
+
 /** Stop what a dead supervisor left running in service directory dir (and in dir/log), so the
  * caller, which holds supervise/lock, can start exactly one instance. Resolves once nothing is
  * left; throws a ToolError when an orphan cannot be stopped (EPERM, or alive after SIGKILL), in
  * which case the caller must not start the service. warn receives the message text only (the
  * caller adds its `prog dir: warning: ` prefix). */
-export async function takeOverOrphans(dir: string, warn: (line: string) => void, times: TakeoverTimes = {}): Promise<void> {
-  const services = findOrphans(dir, './run');
-  const loggers = findOrphans(join(dir, SERVICE.log), 'log/./run');
+export async function takeOverOrphans(dir: string, warn: (line: string) => void, times: TakeoverTimes = {}, look: OrphanPlaces = {}): Promise<void> {
+  const services = look.main === false ? [] : findOrphans(dir, './run');
+  const loggers = look.log === false ? [] : findOrphans(join(dir, SERVICE.log), 'log/./run');
   if (services.length === 0 && loggers.length === 0) return;
   const base = {
     killMs: times.serviceKillMs ?? timeoutKillMs(dir),

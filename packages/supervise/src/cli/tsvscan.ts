@@ -97,6 +97,9 @@ async function main(prog: string, argv: string[]): Promise<number> {
   detachDeadTerminalsAtExit();
   const name = peer ? 'runsvdir' : 'tsvscan';
   const diag = `${name} ${shown}`;
+  // why one copy: every service starts from the environment tsvscan was given (runsvdir's
+  // rule), which nothing here changes; its supervisors share it (SupervisorOptions.env).
+  const serviceEnvBase = Object.freeze({ ...process.env });
   // why: one process hosts every service: a programming error surfacing in one service's event
   // handler must not take all the others down with it. Reported on one line; tsvscan goes on.
   const internal = (e: unknown): void => writeErr(warnLine(diag, `internal error: ${e instanceof Error ? e.message : String(e)}`));
@@ -114,6 +117,7 @@ async function main(prog: string, argv: string[]): Promise<number> {
       // (under runsvdir's name exactly those: runsvdir runs `runsv NAME` in the scan directory).
       factory: (dir, svc) =>
         new Supervisor(dir, {
+          env: serviceEnvBase,
           diagPrefix: peer ? `runsv ${svc}` : `tsvscan ${join(shown, svc)}`,
           warn: writeErr,
           program: 'tsvscan',

@@ -97,12 +97,13 @@ export class Reaper {
 
   /** A service's first run just started: remember its process group (pgid, or the host's
    * answer now) so a daemon it leaves in that group is attributed to it, without disturbing the
-   * other services' snapshot. */
-  noteStarted(key: string, pgid = this.host.servicePgidOf(key)): void {
+   * other services' snapshot; output: what run's stdout is, when the host knows it (null: this
+   * process's own), else read from /proc. */
+  noteStarted(key: string, pgid = this.host.servicePgidOf(key), output?: string | null): void {
     if (pgid === undefined || pgid <= 0) return;
     this.remember(key, pgid);
     this.lastPgids.set(key, pgid);
-    const out = fdTarget(pgid, 1);
+    const out = output === undefined ? fdTarget(pgid, 1) : (output ?? undefined);
     // why: only a pipe or socket not shared with tsvscan itself (a service without a logger
     // writes to tsvscan's own stdout, shared by every such service) identifies the service.
     if (out !== undefined && /^(pipe|socket):/.test(out) && !(this.ownStdio ??= ownStdio()).includes(out)) this.outputOf.set(key, out);

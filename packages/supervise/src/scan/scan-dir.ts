@@ -64,7 +64,7 @@ class ScanDir {
     this.scanner = new Scanner(opts.dir, opts.factory, {
       warn: (m) => opts.warn(m),
       rescan: () => this.scheduleScan(),
-      serviceStarted: (key, pgid) => this.reaper.noteStarted(key, pgid),
+      serviceStarted: (key, pgid, output) => this.reaper.noteStarted(key, pgid, output),
       serviceStopped: async (key) => {
         await this.reaper.killStrays(key);
         this.reaper.forgetService(key);

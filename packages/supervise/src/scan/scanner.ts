@@ -25,8 +25,9 @@ export interface HostedSupervisor {
   /** it also starts children it does not track (an in-process logger's processors) */
   readonly spawnsUntracked?: boolean;
   servicePgid(): number;
-  /** resolves with the process group of the service's first run once it has started */
-  readonly firstRun?: Promise<number>;
+  /** resolves once the service's first run has started: its process group, and the identity
+   * of its stdout (null: shared with this process) */
+  readonly firstRun?: Promise<{ pgid: number; output: string | null }>;
   /** SIGHUP: a pool reads its `instances` again */
   reload?(): void;
   /** the exit grace is over: SIGKILL what is left; true when something had to be killed */
@@ -61,8 +62,9 @@ export interface ScannerHooks {
   warn(message: string): void;
   /** the scan directory should be read again (a stop completed, a retry is due) */
   rescan(): void;
-  /** a service's first run started (pgid: its process group; unset: ask servicePgidOf) */
-  serviceStarted(key: string, pgid?: number): void;
+  /** a service's first run started (pgid: its process group; unset: ask servicePgidOf;
+   * output: its stdout's identity, null when shared with this process, unset: ask /proc) */
+  serviceStarted(key: string, pgid?: number, output?: string | null): void;
   /** the service's supervisor is shut down: kill what it left behind (daemons) */
   serviceStopped(key: string): Promise<void>;
   /** an event line of the scanner (`added web`, `removed web`) */
@@ -286,8 +288,8 @@ export class Scanner {
     // leaves in its group must be attributed to it even when run itself exits at once.
     if (sup.firstRun === undefined) this.hooks.serviceStarted(slot.key);
     else
-      void sup.firstRun.then((pgid) => {
-        if (this.slots.get(slot.key) === slot && slot.sup === sup) this.hooks.serviceStarted(slot.key, pgid);
+      void sup.firstRun.then(({ pgid, output }) => {
+        if (this.slots.get(slot.key) === slot && slot.sup === sup) this.hooks.serviceStarted(slot.key, pgid, output);
       });
     void sup.exited.then(
       () => this.supervisorExited(slot, sup),
