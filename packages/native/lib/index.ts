@@ -89,6 +89,7 @@ interface Addon {
   waitpid(pid: number, nohang: boolean): Reaped | null;
   tee(inFd: number, outFd: number, len: number): number;
   splice(inFd: number, outFd: number, len: number): number;
+  readAvailable(fd: number, buf: Buffer): number;
   pipeSize(fd: number, size: number): number;
   watchEdges(fd: number, cb: (hup: boolean) => void): EdgeWatch;
   unwatchEdges(h: EdgeWatch): void;
@@ -193,6 +194,10 @@ export const tee: (inFd: number, outFd: number, len: number) => number = addon.t
 /** splice(2), non-blocking, no offsets: move up to len bytes from pipe inFd to outFd (e.g.
  * /dev/null). Returns the count, 0 at end of input, -1 when nothing can be moved now. */
 export const splice: (inFd: number, outFd: number, len: number) => number = addon.splice;
+/** read(2) of up to buf.length bytes from a non-blocking fd into buf. Returns the count, 0 at
+ * end of input, -1 when nothing is there now (EAGAIN: a value, not an exception); other errors
+ * throw. */
+export const readAvailable: (fd: number, buf: Buffer) => number = addon.readAvailable;
 /** A pipe's capacity (size 0: F_GETPIPE_SZ), or set it (F_SETPIPE_SZ); returns the capacity. */
 export const pipeSize: (fd: number, size: number) => number = addon.pipeSize;
 /** Call cb(hup) on each new write into fd (edge-triggered epoll polled by libuv) or its hang-up;

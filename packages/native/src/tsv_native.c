@@ -1801,6 +1801,27 @@ static napi_value Splice(napi_env env, napi_callback_info info) {
   return num(env, (double)n);
 }
 
+/* readAvailable(fd, buf): one read(2) of up to buf's length from a non-blocking fd. Returns the
+ * count, 0 at end of input, -1 on EAGAIN. why not fs.readSync: its EAGAIN is an exception, an
+ * Error with a formatted message built at every drain of a pipe that holds nothing (tsvscan
+ * drains a service's stderr FIFO at each exit and each start of run). */
+static napi_value ReadAvailable(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  int32_t fd;
+  void *data = NULL;
+  size_t len = 0;
+  bool is_buf = false;
+  if (!need_args(env, info, a, 2) || !arg_int(env, a[0], &fd) || napi_is_buffer(env, a[1], &is_buf) != napi_ok || !is_buf ||
+      napi_get_buffer_info(env, a[1], &data, &len) != napi_ok)
+    return throw_type(env, "readAvailable(fd, buf)");
+  ssize_t n;
+  do n = read(fd, data, len);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return num(env, -1);
+  if (n < 0) return throw_errno(env, errno, "read", NULL);
+  return num(env, (double)n);
+}
+
 /* pipeSize(fd, size): F_GETPIPE_SZ when size is 0, else F_SETPIPE_SZ; returns the capacity. */
 static napi_value PipeSize(napi_env env, napi_callback_info info) {
   napi_value a[2];
@@ -1961,6 +1982,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   export_fn(env, exports, "waitpid", Waitpid);
   export_fn(env, exports, "tee", Tee);
   export_fn(env, exports, "splice", Splice);
+  export_fn(env, exports, "readAvailable", ReadAvailable);
   export_fn(env, exports, "pipeSize", PipeSize);
   export_fn(env, exports, "watchEdges", WatchEdges);
   export_fn(env, exports, "unwatchEdges", UnwatchEdges);

@@ -1,7 +1,8 @@
 // Facts about processes read from /proc (Linux): start time, parent, state, process group.
 // Used to tell a live process from a recycled PID, and to find zombies and orphans.
-import { readFileSync, readdirSync } from 'node:fs';
+import { openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { parseProcStat, type ProcStat } from '@tsv/core';
+import { closeQuiet } from './cgroup.js';
 
 /** /proc/PID/stat of pid, or undefined when there is no such process. */
 export function procStat(pid: number): ProcStat | undefined {
@@ -52,7 +53,7 @@ export function childPids(pid: number = process.pid): number[] {
 export function mainThreadChildPids(): number[] {
   let text: string;
   try {
-    text = readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8');
+    text = readChildrenFile();
   } catch {
     return childPids();
   }
@@ -62,6 +63,34 @@ export function mainThreadChildPids(): number[] {
     if (p !== '' && Number.isInteger(n)) out.push(n);
   }
   return out;
+}
+
+/** The main thread's children file, held open: a sweep (each SIGCHLD of a crash storm) is a
+ * pread at offset 0, which makes the kernel list the children afresh, and one more that finds
+ * the end, instead of readFileSync's open, fstat, reads and close. */
+let childrenFd: number | undefined;
+const childrenBuf = Buffer.allocUnsafeSlow(16384);
+
+/** The text of /proc/self/task/PID/children now (PID: the main thread). */
+function readChildrenFile(): string {
+  const fd = (childrenFd ??= openSync(`/proc/self/task/${process.pid}/children`, 'r'));
+  let text = '';
+  // why a loop to the end: the kernel lists at most a page of pids per read, whatever the size
+  // of the buffer.
+  for (let off = 0; ; ) {
+    let n: number;
+    try {
+      n = readSync(fd, childrenBuf, 0, childrenBuf.length, off);
+    } catch (err) {
+      // why: the next sweep opens it again (a failed read leaves nothing worth keeping)
+      childrenFd = undefined;
+      closeQuiet(fd);
+      throw err;
+    }
+    if (n === 0) return text;
+    text += childrenBuf.toString('latin1', 0, n);
+    off += n;
+  }
 }
 
 /** Does process group pgid have any member (live or zombie)? One kill(2), no /proc scan. */

@@ -101,7 +101,8 @@ export class ServiceCgroup {
   private appliedFrom: Map<string, string | { error: unknown }> | undefined;
 
   /** serviceDir: where the limit files are; name: the cgroup's name in the subtree; memberAlive:
-   * a process of the slot's own is alive in the cgroup now (run, spawned into it). */
+   * a process of the slot's own is alive in the cgroup now, or is being born there (run,
+   * spawned into it). */
   constructor(
     private readonly serviceDir: string,
     name: string,

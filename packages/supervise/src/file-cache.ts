@@ -14,8 +14,25 @@ type Stamp = string;
  * value read while a file is that fresh is computed again next time ("racy git"). */
 const RACY_NS = 50_000_000n;
 
+/** The stamps taken in the code running now, until its next microtask: one look. why: a start
+ * checks its settings and its limit files microseconds apart, and both stamp the service
+ * directory; a change after the first stat is as much seen by the next start as one after the
+ * second would be. */
+let lookNow: Map<string, { stamp: Stamp; ctimeNs: bigint }> | undefined;
+
 /** The stamp of path now (stat follows symlinks: an edit of the target counts). */
 function stampOf(path: string): { stamp: Stamp; ctimeNs: bigint } {
+  if (lookNow === undefined) {
+    lookNow = new Map();
+    queueMicrotask(() => (lookNow = undefined));
+  }
+  let s = lookNow.get(path);
+  if (s === undefined) lookNow.set(path, (s = statStamp(path)));
+  return s;
+}
+
+/** The stamp of path from a stat of its own. */
+function statStamp(path: string): { stamp: Stamp; ctimeNs: bigint } {
   let st: BigIntStats | undefined;
   try {
     st = statSync(path, { bigint: true, throwIfNoEntry: false });

@@ -36,6 +36,8 @@ export interface PoolOptions {
   cgroup?: SlotOptions['cgroup'];
   /** told each time an instance's ./run has started, with its process group */
   onRunStart?: (pgid: number) => void;
+  /** told each time an instance's ./run's exit has been handled */
+  onRunEnded?: () => void;
 }
 
 /** One running instance. */
@@ -263,6 +265,7 @@ export class Pool {
       ...(this.o.cgroup === undefined ? {} : { cgroup: { ...this.o.cgroup, name: `${this.o.cgroup.name}@${id}` } }),
       onState: (s) => this.instanceState(id, s),
       ...(this.o.onRunStart === undefined ? {} : { onRunStart: this.o.onRunStart }),
+      ...(this.o.onRunEnded === undefined ? {} : { onRunEnded: this.o.onRunEnded }),
       // why: the table hears of it after this burst of the instance's own events has ended.
       onExitReady: () => queueMicrotask(() => this.retired(id, slot)),
     });

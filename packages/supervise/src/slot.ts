@@ -61,6 +61,8 @@ export interface SlotOptions {
   onRunExit?: (code: number | null, signum: number) => void;
   /** told each time ./run has started, with its process group */
   onRunStart?: (pgid: number) => void;
+  /** told each time ./run's exit has been handled (the machine knows it: pgid() says so) */
+  onRunEnded?: () => void;
   /** the service directory as the set-up looked at it: the first read of the settings and
    * limit files takes its stamp and names instead of looking again */
   seen?: DirSeen;
@@ -104,7 +106,9 @@ export class Slot {
             c.base,
             (m) => o.warn(m),
             () => this.dispatch({ type: 'cgroupEmpty' }),
-            () => this.state.phase === 'run' && this.state.pid !== 0 && this.state.cgroup,
+            // why a spawn in flight counts: run is being born into the cgroup (the change its
+            // birth makes is no emptiness), and the machine waits for none meanwhile.
+            () => this.spawnsInFlight > 0 || (this.state.phase === 'run' && this.state.pid !== 0 && this.state.cgroup),
             o.seen,
           );
   }
@@ -425,6 +429,7 @@ export class Slot {
       const signum = signal === null ? 0 : (osc.signals[signal] ?? 0);
       if (what === 'run') this.o.onRunExit?.(code, signum);
       this.dispatch({ type: 'exited', code, signal, signum, ...(reason !== undefined ? { reason } : {}) });
+      if (what === 'run') this.o.onRunEnded?.();
     });
     this.startTicks = startTicks ?? procStat(pid)?.startTicks ?? null;
     if (notify !== null) this.watchReadiness(notify[0]);

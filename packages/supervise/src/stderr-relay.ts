@@ -4,7 +4,8 @@
 // and each whole line comes out with the service's name, so lines of different services never
 // mix mid-line and every line says whose it is. The last line is kept: it is the reason shown
 // for a failed exit.
-import { closeSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
+import { readAvailable } from '@tsv/native';
 import { Socket } from 'node:net';
 
 /** A line longer than this is passed on in pieces (a writer that never ends its line must not
@@ -111,17 +112,13 @@ export class StderrRelay {
   }
 }
 
-/** One non-blocking read of fd into scratch: the count, 0 at end, -1 when nothing is there. */
+/** One non-blocking read of fd into scratch: the count, 0 at end, -1 when nothing is there.
+ * why the addon's read: the read ends in EAGAIN at every drain, and fs.readSync makes that an
+ * exception (an Error and its message, a sixteenth of tsvscan's loop in a crash storm). */
 function readNow(fd: number): number {
-  // why no stack: the read ends in EAGAIN at every drain, and capturing the stack of that error
-  // was most of a drain's cost (a crash storm drains at every restart).
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
   try {
-    return readSync(fd, scratch, 0, scratch.length, null);
+    return readAvailable(fd, scratch);
   } catch {
-    return -1; // EAGAIN: nothing more now
-  } finally {
-    Error.stackTraceLimit = limit;
+    return -1; // the FIFO is gone (closed under us): nothing to read
   }
 }

@@ -80,6 +80,7 @@ export class Supervisor {
   private inProcessLog = false;
   private watching: Watching | undefined;
   private relay: StderrRelay | null = null;
+  private pgidWatcher: ((pgid: number) => void) | undefined;
 
   constructor(
     dir: string,
@@ -194,6 +195,12 @@ export class Supervisor {
   /** The process group of the running service, or 0. */
   servicePgid(): number {
     return this.main?.pgid() ?? 0;
+  }
+
+  /** Tell cb the service's process group (servicePgid(), 0: none) each time its run, or one of
+   * a pool's, has started or its exit has been handled (tsvscan's subreaper keeps it). */
+  watchPgid(cb: (pgid: number) => void): void {
+    this.pgidWatcher = cb;
   }
 
   /** A warning line with the supervisor's prefix. */
@@ -315,7 +322,11 @@ export class Supervisor {
       ...(talk !== undefined ? { observe: (b: Readonly<MachineState>, a: Readonly<MachineState>) => narrate(b, a).forEach((l) => talk(l)) } : {}),
       cgroup: { base: cgBase, name: cgNames.main, serviceDir: dir },
       onRunExit: this.opts.onRunExit,
-      onRunStart: (pgid: number) => this.resolveFirstRun({ pgid, output: this.outputId() }),
+      onRunStart: (pgid: number) => {
+        this.resolveFirstRun({ pgid, output: this.outputId() });
+        this.pgidWatcher?.(this.main === null ? pgid : this.servicePgid());
+      },
+      onRunEnded: () => this.pgidWatcher?.(this.servicePgid()),
     };
     const main = isPool && !scheduled ? new Pool(unit) : new Slot({ ...unit, isLog: false, onState: scheduled ? (m) => this.schedule?.machineChanged(m) : undefined });
     if (scheduled && main instanceof Slot) {

@@ -11,8 +11,6 @@ import { setChildSubreaper, waitpid } from '@tsv/native';
 export interface ReaperHost {
   /** is pid a process a supervisor spawned (libuv will wait for it)? */
   ownsPid(pid: number): boolean;
-  /** current service process group of every running service, by service key (0: none) */
-  servicePgids(): Map<string, number>;
   /** current service process group of one service (undefined: not running) */
   servicePgidOf(key: string): number | undefined;
   warn(message: string): void;
@@ -42,7 +40,9 @@ export class Reaper {
   /** the output of each service's run when it is private to the service (its log pipe): a
    * daemon that kept it as fd 0, 1 or 2 belongs to that service */
   private readonly outputOf = new Map<string, string>();
-  private lastPgids = new Map<string, number>();
+  /** services whose run started or exited since the last sweep (servicePgid): the ones a new
+   * stray may have come from */
+  private changedSince = new Set<string>();
   private nextSweep: Promise<void> | undefined;
   private waiters: Array<() => void> = [];
   /** what our own fds 0-2 refer to, read once (they stay the same for tsvscan's life) */
@@ -88,11 +88,12 @@ export class Reaper {
     return this.nextSweep;
   }
 
-  /** Remember the process group each running service has now; returns the snapshot. */
-  private notePgids(): Map<string, number> {
-    const now = this.host.servicePgids();
-    for (const [key, pgid] of now) this.remember(key, pgid);
-    return now;
+  /** A service's run started or exited: pgid is its process group now (0: none). why told, not
+   * asked at each sweep: asking every service at every SIGCHLD made each exit cost in
+   * proportion to the number of services. */
+  servicePgid(key: string, pgid: number): void {
+    this.changedSince.add(key);
+    this.remember(key, pgid);
   }
 
   /** A service's first run just started: remember its process group (pgid, or the host's
@@ -102,7 +103,6 @@ export class Reaper {
   noteStarted(key: string, pgid = this.host.servicePgidOf(key), output?: string | null): void {
     if (pgid === undefined || pgid <= 0) return;
     this.remember(key, pgid);
-    this.lastPgids.set(key, pgid);
     const out = output === undefined ? fdTarget(pgid, 1) : (output ?? undefined);
     // why: only a pipe or socket not shared with tsvscan itself (a service without a logger
     // writes to tsvscan's own stdout, shared by every such service) identifies the service.
@@ -122,18 +122,15 @@ export class Reaper {
   /** Forget a service (after its strays were killed). */
   forgetService(key: string): void {
     this.pgidsOf.delete(key);
-    this.lastPgids.delete(key);
+    this.changedSince.delete(key);
     this.outputOf.delete(key);
     for (const s of this.strays.values()) if (s.owner === key) s.owner = undefined;
   }
 
   /** Reap every unknown zombie child; record new live strays and attribute them. */
   sweep(): void {
-    const before = this.lastPgids;
-    const now = this.notePgids();
-    this.lastPgids = now;
-    const changed = [...now.keys()].filter((k) => before.get(k) !== now.get(k));
-    for (const k of before.keys()) if (!now.has(k)) changed.push(k);
+    const changed = [...this.changedSince];
+    this.changedSince.clear();
     // why: one read of the main thread's children per sweep (every SIGCHLD of a crash storm),
     // not a directory and a file per thread: O(children), nothing per thread.
     const children = new Set(mainThreadChildPids());

@@ -65,6 +65,7 @@ class ScanDir {
       warn: (m) => opts.warn(m),
       rescan: () => this.scheduleScan(),
       serviceStarted: (key, pgid, output) => this.reaper.noteStarted(key, pgid, output),
+      servicePgid: (key, pgid) => this.reaper.servicePgid(key, pgid),
       serviceStopped: async (key) => {
         await this.reaper.killStrays(key);
         this.reaper.forgetService(key);
@@ -73,7 +74,6 @@ class ScanDir {
     });
     this.reaper = new Reaper({
       ownsPid: (pid) => this.scanner.ownsPid(pid),
-      servicePgids: () => this.scanner.servicePgids(),
       servicePgidOf: (key) => this.scanner.servicePgidOf(key),
       warn: (m) => opts.warn(m),
     });

@@ -25,6 +25,8 @@ export interface HostedSupervisor {
   /** it also starts children it does not track (an in-process logger's processors) */
   readonly spawnsUntracked?: boolean;
   servicePgid(): number;
+  /** tell cb the service's process group each time it may have changed (run started or exited) */
+  watchPgid?(cb: (pgid: number) => void): void;
   /** resolves once the service's first run has started: its process group, and the identity
    * of its stdout (null: shared with this process) */
   readonly firstRun?: Promise<{ pgid: number; output: string | null }>;
@@ -65,6 +67,8 @@ export interface ScannerHooks {
   /** a service's first run started (pgid: its process group; unset: ask servicePgidOf;
    * output: its stdout's identity, null when shared with this process, unset: ask /proc) */
   serviceStarted(key: string, pgid?: number, output?: string | null): void;
+  /** a service's run started or exited: its process group now (0: none) */
+  servicePgid?(key: string, pgid: number): void;
   /** the service's supervisor is shut down: kill what it left behind (daemons) */
   serviceStopped(key: string): Promise<void>;
   /** an event line of the scanner (`added web`, `removed web`) */
@@ -117,20 +121,6 @@ export class Scanner {
   /** SIGHUP: every hosted pool reads its `instances` again (as `h` to each pool). */
   reloadAll(): void {
     for (const s of this.slots.values()) s.sup?.reload?.();
-  }
-
-  /** The current service process group of every running supervisor (0 when none), by key. */
-  servicePgids(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const s of this.slots.values()) {
-      if (s.sup === undefined || s.phase !== 'up') continue;
-      try {
-        out.set(s.key, s.sup.servicePgid());
-      } catch {
-        // a supervisor that throws here simply contributes nothing
-      }
-    }
-    return out;
   }
 
   /** The current service process group of one running supervisor (undefined when none). */
@@ -274,6 +264,10 @@ export class Scanner {
     try {
       sup = this.factory(`/proc/self/fd/${fd}`, slot.name);
       slot.sup = sup;
+      const watched = sup;
+      watched.watchPgid?.((pgid) => {
+        if (this.slots.get(slot.key) === slot && slot.sup === watched) this.hooks.servicePgid?.(slot.key, pgid);
+      });
       await sup.start();
     } catch (e) {
       slot.sup = undefined;
