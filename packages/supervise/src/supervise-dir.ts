@@ -34,6 +34,8 @@ export class SuperviseDir {
   private pending: { files: StatusFiles; pid: number; warn: WarnFn } | undefined;
   /** the running asynchronous write sequence, until nothing is pending */
   private flushing: Promise<void> | undefined;
+  /** the next write is the status file alone (statusOnlyNext) */
+  private statusOnly = false;
 
   /** base: the service dir or its log/ dir; label: how messages name it ('' or 'log/'). */
   constructor(
@@ -187,6 +189,15 @@ export class SuperviseDir {
     });
   }
 
+  /** Make the next write the status file alone. For a supervise/ made just now whose service
+   * starts at once: the record a reader needs before ok exists is status (sv reads nothing
+   * else), and the start's own write follows within the millisecond with pid, stat and tsv.json.
+   * why: each file a start makes costs an inode; on ext4 each create skips every inode freed in
+   * the minutes before, and the first write's three other files were replaced at once. */
+  statusOnlyNext(): void {
+    this.statusOnly = true;
+  }
+
   /** Whether writes of this turn of the loop go to the thread pool (deferWrites). */
   get writesDeferred(): boolean {
     return this.deferNext;
@@ -223,6 +234,10 @@ export class SuperviseDir {
    * tsv.json, status last): pid only when it changed (as runsv, an empty file when there is
    * none), stat only when its line changed. */
   private changedFiles(files: StatusFiles, pid: number): Array<[string, string | Buffer]> {
+    if (this.statusOnly) {
+      this.statusOnly = false;
+      return [[SUPERVISE.status, files.status]];
+    }
     const out: Array<[string, string | Buffer]> = [];
     if (pid !== this.lastPid) out.push([SUPERVISE.pid, files.pid]);
     if (files.stat !== this.lastStat) out.push([SUPERVISE.stat, files.stat]);

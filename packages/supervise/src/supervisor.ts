@@ -351,6 +351,8 @@ export class Supervisor {
     // why: the first writes of a start go to the thread pool (SuperviseDir.deferWrites); the
     // initial status is on disk before ok exists, as runsv has it.
     this.mainDir.deferWrites();
+    // why status alone: the start's own write comes next and makes the other three files.
+    if (mainMade && main instanceof Slot && unit.wantUp) this.mainDir.statusOnlyNext();
     main.writeNow();
     await this.mainDir.flushed();
     this.mainDir.openOk();
@@ -358,11 +360,12 @@ export class Supervisor {
     this.main = main;
 
     if (this.logDir !== null && this.logPipe !== null) {
+      const logWantUp = !exists(join(logDirPath, SERVICE.down));
       const logSlot = new Slot({
         dir: logDirPath,
         sdir: this.logDir,
         isLog: true,
-        wantUp: !exists(join(logDirPath, SERVICE.down)),
+        wantUp: logWantUp,
         stdin: this.logPipe[0],
         stdout: 1,
         env,
@@ -379,6 +382,7 @@ export class Supervisor {
         (err) => this.warn(`unable to read log/supervise/control: ${errstr(err)}`),
       );
       this.logDir.deferWrites();
+      if (logMade && logWantUp && startInProcess === undefined) this.logDir.statusOnlyNext();
       logSlot.writeNow();
       await this.logDir.flushed();
       this.logDir.openOk();
