@@ -37,6 +37,7 @@ class Fake implements HostedSupervisor {
   servicePgid(): number {
     return 0;
   }
+  watchPgid(): void {}
 }
 
 /** A scanner over dir with a factory the test controls. */
@@ -55,6 +56,7 @@ function setup(dir: string, behaviour: (name: string, attempt: number) => Constr
     warn: (m) => void warnings.push(m),
     rescan: () => void (rescans += 1),
     serviceStarted: () => {},
+    servicePgid: () => {},
     serviceStopped: async () => {},
   });
   return { scanner, made, warnings, rescans: () => rescans, scan: () => scanner.apply(readListing(dir)) };

@@ -69,18 +69,20 @@ export function mainThreadChildPids(): number[] {
  * pread at offset 0, which makes the kernel list the children afresh, and one more that finds
  * the end, instead of readFileSync's open, fstat, reads and close. */
 let childrenFd: number | undefined;
-const childrenBuf = Buffer.allocUnsafeSlow(16384);
+/** its read buffer, made at the first read (not at every tool's import of this module) */
+let childrenBuf: Buffer | undefined;
 
 /** The text of /proc/self/task/PID/children now (PID: the main thread). */
 function readChildrenFile(): string {
   const fd = (childrenFd ??= openSync(`/proc/self/task/${process.pid}/children`, 'r'));
+  const buf = (childrenBuf ??= Buffer.allocUnsafeSlow(16384));
   let text = '';
   // why a loop to the end: the kernel lists at most a page of pids per read, whatever the size
   // of the buffer.
   for (let off = 0; ; ) {
     let n: number;
     try {
-      n = readSync(fd, childrenBuf, 0, childrenBuf.length, off);
+      n = readSync(fd, buf, 0, buf.length, off);
     } catch (err) {
       // why: the next sweep opens it again (a failed read leaves nothing worth keeping)
       childrenFd = undefined;
@@ -88,7 +90,7 @@ function readChildrenFile(): string {
       throw err;
     }
     if (n === 0) return text;
-    text += childrenBuf.toString('latin1', 0, n);
+    text += buf.toString('latin1', 0, n);
     off += n;
   }
 }

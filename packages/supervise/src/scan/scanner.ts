@@ -26,7 +26,7 @@ export interface HostedSupervisor {
   readonly spawnsUntracked?: boolean;
   servicePgid(): number;
   /** tell cb the service's process group each time it may have changed (run started or exited) */
-  watchPgid?(cb: (pgid: number) => void): void;
+  watchPgid(cb: (pgid: number) => void): void;
   /** resolves once the service's first run has started: its process group, and the identity
    * of its stdout (null: shared with this process) */
   readonly firstRun?: Promise<{ pgid: number; output: string | null }>;
@@ -68,7 +68,7 @@ export interface ScannerHooks {
    * output: its stdout's identity, null when shared with this process, unset: ask /proc) */
   serviceStarted(key: string, pgid?: number, output?: string | null): void;
   /** a service's run started or exited: its process group now (0: none) */
-  servicePgid?(key: string, pgid: number): void;
+  servicePgid(key: string, pgid: number): void;
   /** the service's supervisor is shut down: kill what it left behind (daemons) */
   serviceStopped(key: string): Promise<void>;
   /** an event line of the scanner (`added web`, `removed web`) */
@@ -265,8 +265,8 @@ export class Scanner {
       sup = this.factory(`/proc/self/fd/${fd}`, slot.name);
       slot.sup = sup;
       const watched = sup;
-      watched.watchPgid?.((pgid) => {
-        if (this.slots.get(slot.key) === slot && slot.sup === watched) this.hooks.servicePgid?.(slot.key, pgid);
+      watched.watchPgid((pgid) => {
+        if (this.slots.get(slot.key) === slot && slot.sup === watched) this.hooks.servicePgid(slot.key, pgid);
       });
       await sup.start();
     } catch (e) {
