@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bin, children, fsType, table, which } from './lib.mjs';
+import { ROOT, bin, children, fsType, table, which } from './lib.mjs';
 
 export const title = 'Crash storm: 50 services restarting every ~1.2 s (vs runsvdir, s6-svscan, svscan)';
 
@@ -101,6 +101,27 @@ function scanners() {
   return list;
 }
 
+/** The floors of a Node supervisor on the addon (bench/storm-floor.mjs): run spawned in the
+ * thread pool (as tsvscan spawns it), and on the loop's thread. */
+function floors() {
+  const floor = join(ROOT, 'bench', 'storm-floor.mjs');
+  return [
+    { name: 'Node floor, spawn in the thread pool (bench/storm-floor.mjs)', argv: (dir) => [process.execPath, [floor, dir]], perService: false },
+    { name: "Node floor, spawn on the loop's thread (bench/storm-floor.mjs loop)", argv: (dir) => [process.execPath, [floor, dir, 'loop']], perService: false },
+  ];
+}
+
+/** What the floors say beside tsvscan and runit. */
+function floorLines(rows) {
+  const get = (p) => rows.find((r) => r.name.startsWith(p));
+  const [tsv, runit, pool, loop] = [get('tsvscan'), get('runit'), get('Node floor, spawn in'), get('Node floor, spawn on')];
+  if (tsv === undefined || pool === undefined || loop === undefined) return [];
+  const ms = (r) => `${r.perRestartMs.toFixed(2)} ms`;
+  return [
+    `- the Node floor: a Node process doing nothing per restart but waitid, waitpid, the spawn and one write of the three files uses ${ms(pool)} (${ms(loop)} spawning on the loop's thread)${runit === undefined ? '' : `, runit ${ms(runit)}`}; tsvscan's supervision (state machine, settings, cgroup, stderr relay, reaper, messages) adds ${(tsv.perRestartMs - pool.perRestartMs).toFixed(2)} ms to the first`,
+  ];
+}
+
 /** One storm in a scan dir under base: CPU of the supervision and restarts over WINDOW_MS after
  * WARM_MS. The dir is left for the caller to remove (roots), after every row. */
 async function storm(sc, base, roots, windowMs = WINDOW_MS) {
@@ -183,7 +204,7 @@ export async function run() {
   const list = scanners();
   const roots = [];
   const lines = [
-    `${N} services, each \`printf x >> starts; sleep ${RUN_S}; exit 1\`, restarted as fast as each supervisor does (a run that lived over a second is restarted at once by all of them). CPU is the supervision's own (scanner plus per-service supervisors; services not counted), over ${WINDOW_MS / 1000} s after ${WARM_MS / 1000} s of warm-up, one scanner at a time. On the temp dir's filesystem ${ROUNDS} rounds over all of them, the order reversed in the second (figures: totals over the rounds; each round's CPU per restart in the last column); then tsvscan and runit side by side, at the same time on the same disk, over ${BESIDE_MS / 1000} s; on tmpfs one round of tsvscan and runit, where no file costs more than another: the supervisors' own work alone.`,
+    `${N} services, each \`printf x >> starts; sleep ${RUN_S}; exit 1\`, restarted as fast as each supervisor does (a run that lived over a second is restarted at once by all of them). CPU is the supervision's own (scanner plus per-service supervisors; services not counted), over ${WINDOW_MS / 1000} s after ${WARM_MS / 1000} s of warm-up, one scanner at a time. On the temp dir's filesystem ${ROUNDS} rounds over all of them, the order reversed in the second (figures: totals over the rounds; each round's CPU per restart in the last column); then tsvscan and runit side by side, at the same time on the same disk, over ${BESIDE_MS / 1000} s; on tmpfs one round of tsvscan and runit, where no file costs more than another: the supervisors' own work alone, beside two floors of a Node supervisor (bench/storm-floor.mjs: per restart only waitid, waitpid, the spawn and one write of the three files).`,
     '',
   ];
   try {
@@ -202,7 +223,11 @@ export async function run() {
       lines.push('', ...report(two.map((sc, i) => row(sc.name, [got[i]])), `${disk} (${fsType(disk)}), tsvscan and runit side by side at the same time for ${BESIDE_MS / 1000} s`, undefined));
     }
     if (fsType('/dev/shm') === 'tmpfs') {
-      lines.push('', ...report(await measure(two, '/dev/shm', 1, roots), '/dev/shm (tmpfs)', undefined));
+      // why the floors: what a restart costs a Node process that does only its syscalls (wait,
+      // spawn, one write of the three files), beside runit, in the same round: the part of
+      // tsvscan's figure that is Node's own, which no change to tsvscan's code can remove.
+      const shm = await measure([...two, ...floors()], '/dev/shm', 1, roots);
+      lines.push('', ...report(shm, '/dev/shm (tmpfs)', undefined), ...floorLines(shm));
     }
   } finally {
     for (const r of roots) rmSync(r, { recursive: true, force: true });
