@@ -7,29 +7,22 @@
 // the cost of Node, libuv and the syscalls themselves. Not a supervisor anyone should run.
 import { mkdirSync, openSync, readdirSync, constants } from 'node:fs';
 import { join } from 'node:path';
+import { SERVICE, SUPERVISE, encodeStatus, envFromRecord, taiFromMs } from '../packages/core/dist/index.js';
 import { spawn, spawnAsync, waitidPeek, waitpid, writeFilesSync } from '../packages/native/dist/index.js';
 
 const [dir, mode] = process.argv.slice(2);
 const onLoop = mode === 'loop';
-const envp = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+const envp = envFromRecord(process.env);
 /** pid -> its service */
 const running = new Map();
 
 /** One restart's write: the three files tsvscan changes at a respawn, each `.new` then swapped in. */
 function writeStatus(svc, pid) {
-  const rec = Buffer.alloc(20);
   const now = Date.now();
-  rec.writeBigUInt64BE(0x400000000000000an + BigInt(Math.floor(now / 1000)), 0);
-  rec.writeUInt32BE((now % 1000) * 1e6, 8);
-  rec.writeUInt32LE(pid, 12);
-  rec[18] = 0x75;
-  rec[19] = 1;
+  const status = encodeStatus({ time: taiFromMs(now), pid, paused: false, wantUp: true, gotTerm: false, state: 'run' });
   const json = JSON.stringify({ v: 1, supervisor: { pid: process.pid }, state: 'run', pid, since: now, want: 'up', restarts: ++svc.restarts, lastExit: svc.lastExit });
-  writeFilesSync(svc.fd, [
-    ['pid.new', 'pid', `${pid}\n`],
-    ['tsv.json.new', 'tsv.json', json],
-    ['status.new', 'status', rec],
-  ]);
+  const file = (name, data) => [name + SUPERVISE.newSuffix, name, data];
+  writeFilesSync(svc.fd, [file(SUPERVISE.pid, `${pid}\n`), file(SUPERVISE.extra, json), file(SUPERVISE.status, status)]);
 }
 
 /** Start ./run of svc; its write once the child has exec'd. */
@@ -39,7 +32,7 @@ function start(svc) {
     running.set(pid, svc);
     writeStatus(svc, pid);
   };
-  const args = [join(svc.path, 'run'), ['./run'], envp, svc.path, [0, 1, 2], { setsid: true }];
+  const args = [join(svc.path, SERVICE.run), [`./${SERVICE.run}`], envp, svc.path, [0, 1, 2], { setsid: true }];
   if (onLoop) done(null, spawn(...args));
   else spawnAsync(...args, done);
 }
@@ -60,6 +53,6 @@ setInterval(() => {}, 1 << 30);
 
 for (const name of readdirSync(dir)) {
   const path = join(dir, name);
-  mkdirSync(join(path, 'supervise'), { recursive: true });
-  start({ path, fd: openSync(join(path, 'supervise'), constants.O_RDONLY | constants.O_DIRECTORY), restarts: 0, lastExit: null });
+  mkdirSync(join(path, SERVICE.supervise), { recursive: true });
+  start({ path, fd: openSync(join(path, SERVICE.supervise), constants.O_RDONLY | constants.O_DIRECTORY), restarts: 0, lastExit: null });
 }

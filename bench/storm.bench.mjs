@@ -225,7 +225,7 @@ export async function run() {
     if (fsType('/dev/shm') === 'tmpfs') {
       // why the floors: what a restart costs a Node process that does only its syscalls (wait,
       // spawn, one write of the three files), beside runit, in the same round: the part of
-      // tsvscan's figure that is Node's own, which no change to tsvscan's code can remove.
+      // tsvscan's figure that is Node's own, whatever tsvscan does on top of it.
       const shm = await measure([...two, ...floors()], '/dev/shm', 1, roots);
       lines.push('', ...report(shm, '/dev/shm (tmpfs)', undefined), ...floorLines(shm));
     }
