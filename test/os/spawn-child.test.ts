@@ -175,10 +175,13 @@ t.test('a parent holding thousands of fds: the child copies none of them, gets e
 
   // cwd through a high fd of ours (tsvscan's /proc/self/fd/N), the sources all high
   const a = start(t, { file: './run', cwd: `/proc/self/fd/${dirFd}`, stdio: [r, out, w] });
+  await waitFor(() => readFileSync(join(dir, 'where'), 'utf8') === `${dir}\n` || undefined, 5_000, 'run in the directory');
+  // why wait for sleep: while the shell runs `pwd -P > where` its fd 1 is `where` for a moment
+  // (the redirect), so the fds are read once run has exec'd sleep, with the table it was given
+  await waitFor(() => readFileSync(`/proc/${a.pid}/comm`, 'utf8') === 'sleep\n' || undefined, 5_000, 'run exec\'d sleep');
   t.same(await settledFds(a.pid, [0, 1, 2]), [0, 1, 2], 'exactly fds 0-2');
   t.same([child(a.pid, 0), child(a.pid, 1), child(a.pid, 2)], [self(r), self(out), self(w)], 'each the source given');
   t.ok(fdSize(a.pid) <= 256, `the child's table is small (FDSize ${fdSize(a.pid)})`);
-  await waitFor(() => readFileSync(join(dir, 'where'), 'utf8') === `${dir}\n` || undefined, 5_000, 'run in the directory');
   await stop(a);
 
   // the whole table copied (noShareFds, as on a kernel without close_range's unshare)
