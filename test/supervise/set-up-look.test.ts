@@ -1,7 +1,7 @@
-// The set-up looks at the service directory once (a stat, then a listing) and probes only the
-// names listed, each with runsv's stat (which follows a symlink): a dangling `down` is no
-// `down`, a `down` link to a file is one, a `log` link to a directory is a logger, a name the
-// listing lacks is never looked for. Black-box: the built tsv, real files and processes.
+// The set-up looks at the service directory once (a stat, then a listing) and probes the names
+// listed with runsv's stat, which follows a symlink: a dangling `down` is no `down`, a `down`
+// link to a file is one, a `log` link to a directory is a logger. Black-box: the built tsv, real
+// files and processes.
 import t from 'tap';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,7 +38,7 @@ t.test('down as a symlink to a file: down; log as a symlink to a directory: a lo
   control(dir, 'u');
   await waitRunning(dir);
   await waitFor(() => readText(join(root, 'got')) === 'hello\n', 15_000, "run's output through the linked log/");
-  t.pass('the line went through log/run');
+  t.equal(readText(join(root, 'got')), 'hello\n', 'the line went through log/run');
   control(dir, 'd');
   await waitDown(dir);
   control(dir, 'x');
